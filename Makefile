@@ -1,0 +1,92 @@
+# Cloison: build the hypervisor, its test guests, the ISO, and run it or its tests.
+# `make run` and `make check` install what they need (scripts/install-deps.sh) first.
+
+BUILD ?= build
+CC := gcc
+LD := ld
+PYTHON ?= python3
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -I. \
+	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=small -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -m64
+KERNEL_ASFLAGS := -D__ASSEMBLY__ -I. -I$(BUILD) -m64 -g
+KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -T linker.ld
+
+# Per-directory source lists.
+BOOT_SRCS := boot/entry.S boot/mb2.c
+KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c kernel/panic.c \
+	kernel/frame.c kernel/mm.c kernel/cpu.c kernel/trap.c kernel/trap_entry.S kernel/mb1.c \
+	kernel/guest.c kernel/cmdline.c
+VMX_SRCS := vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
+	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
+DRIVER_SRCS := drivers/uart.c drivers/vuart.c drivers/platform.c drivers/timer.c
+
+KERNEL_ALL := $(BOOT_SRCS) $(KERNEL_SRCS) $(VMX_SRCS) $(DRIVER_SRCS)
+KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_ALL))
+KERNEL_ELF := $(BUILD)/cloison.elf
+ISO := $(BUILD)/cloison.iso
+
+.PHONY: all kernel guests iso run run-qemu check unit bench deps clean debug-qemu
+all: kernel guests
+
+kernel: $(KERNEL_ELF)
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
+
+# Structure offsets for assembly, generated from C (kernel/asm_defines.c).
+$(BUILD)/asm-defines.h: kernel/asm_defines.c kernel/guest.h vmx/vmcs.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -S -o $(BUILD)/asm_defines.s $<
+	sed -n 's/.*->\([A-Z_0-9]*\) \([0-9]*\).*/#define \1 \2/p' $(BUILD)/asm_defines.s > $@
+$(BUILD)/obj/vmx/vmexit.S.o: $(BUILD)/asm-defines.h
+
+$(KERNEL_ELF): $(KERNEL_OBJS) linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+
+-include $(KERNEL_OBJS:.o=.d)
+
+# Test guests (freestanding 32-bit Multiboot kernels).
+include tests/guests/guests.mk
+
+# Host unit tests, built with sanitizers.
+include tests/unit/unit.mk
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARNINGS) -Wno-missing-prototypes -I. -DHOST_TEST \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_NAMES))
+define unit_rule
+$(BUILD)/unit/test_$(1): tests/unit/test_$(1).c $(UNIT_$(1)) kernel/lib.c kernel/err.c tests/unit/test.h
+	@mkdir -p $$(dir $$@)
+	$(CC) $(HOST_CFLAGS) -o $$@ tests/unit/test_$(1).c $(UNIT_$(1)) kernel/lib.c kernel/err.c
+endef
+$(foreach n,$(UNIT_NAMES),$(eval $(call unit_rule,$(n))))
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do $$t || exit 1; done
+
+iso: $(ISO)
+$(ISO): $(KERNEL_ELF) $(GUEST_ELFS) scripts/mkiso.sh
+	scripts/mkiso.sh $@ demo
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps all
+	scripts/run-bochs.sh $(ISO)
+
+run-qemu: deps all $(ISO)
+	scripts/run-qemu.sh $(ISO)
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(PYTHON) tests/run.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,86 @@
+/* Guests and their virtual CPUs: configuration, partition, state and counters. */
+#ifndef CLOISON_GUEST_H
+#define CLOISON_GUEST_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "vmx/ept.h"
+#include "vmx/vmcs.h"
+#include "drivers/vuart.h"
+#include "boot/boot_info.h"
+
+#define MAX_GUESTS 8
+#define GUEST_NAME_MAX 32
+#define GUEST_CMDLINE_MAX 256
+#define GUEST_LINE_MAX 160
+#define GUEST_STOP_REASON_MAX 160
+
+/* Guest general-purpose registers in the SDM's numbering (Vol. 3C Table 28-3): RAX, RCX, RDX,
+ * RBX, RSP (unused: RSP lives in the VMCS), RBP, RSI, RDI, R8-R15. */
+enum guest_gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_COUNT,
+};
+
+struct guest_regs {
+	uint64_t gpr[GPR_COUNT];
+};
+
+enum guest_state {
+	GUEST_STOPPED, /* never started, or stopped: see stop_reason */
+	GUEST_RUNNING, /* runnable */
+	GUEST_HALTED,  /* HLT with nothing to wake it */
+};
+
+struct guest;
+
+struct vcpu {
+	struct guest_regs regs; /* first: vmx/vmexit.S reaches it through the vcpu pointer */
+	struct guest *guest;
+	uint64_t vmcs_phys;
+	bool launched;
+	unsigned cpu;  /* physical CPU it runs on */
+	uint16_t vpid; /* 0 when VPID is off */
+	uint64_t exits[EXIT_REASON_MAX];
+	uint64_t exits_total;
+	uint64_t entry_failures;
+};
+
+struct guest {
+	unsigned id;
+	char name[GUEST_NAME_MAX];
+	char cmdline[GUEST_CMDLINE_MAX];
+	const struct boot_module *image;
+	uint64_t ram_size;
+	uint64_t ram_hpa; /* one contiguous host-physical range, mapped at guest-physical 0 */
+	struct ept ept;
+	uint64_t eptp;
+	struct vcpu vcpu;
+
+	struct vuart uart;
+	char line[GUEST_LINE_MAX];
+	unsigned line_len;
+
+	enum guest_state state;
+	bool exited;      /* stopped by its own request: exit_code is valid */
+	int exit_code;
+	char stop_reason[GUEST_STOP_REASON_MAX];
+	uint64_t unhandled_io;
+	uint64_t refused_msrs;
+};
+
+extern struct guest guests[MAX_GUESTS];
+extern unsigned guest_count;
+
+/* Creates and loads a guest from a Multiboot image module; on error prints why and returns < 0. */
+int guest_create(const char *name, const struct boot_module *image, const char *cmdline,
+		 uint64_t ram_size, unsigned cpu);
+/* Stops a guest for good with a reason printed on the console (its RAM is scrubbed). */
+void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void guest_exit(struct guest *g, int code, const char *how);
+bool guest_any_active(void);
+/* Runs the guests of this CPU until none is runnable. */
+void guest_run_cpu(void);
+
+#endif

@@ -1,0 +1,59 @@
+/* Console output with a per-line lock, a CPU/level prefix and a ring buffer of everything printed. */
+#include "kernel/log.h"
+#include "kernel/fmt.h"
+#include "kernel/percpu.h"
+#include "kernel/spinlock.h"
+#include "drivers/uart.h"
+
+static struct spinlock log_lock;
+static char ring[LOG_RING_SIZE];
+static size_t ring_head; /* total bytes ever written */
+
+static void log_putc(void *ctx, char c)
+{
+	(void)ctx;
+	ring[ring_head++ % LOG_RING_SIZE] = c;
+	uart_putc(c);
+}
+
+void log_vprintf(enum log_level level, const char *fmt, va_list ap)
+{
+	static const char *const level_prefix[] = { "", "warning: ", "error: " };
+
+	spin_lock(&log_lock);
+	fmt_format(log_putc, NULL, "[cpu%u] %s", this_cpu_id(), level_prefix[level]);
+	fmt_vformat(log_putc, NULL, fmt, ap);
+	log_putc(NULL, '\n');
+	spin_unlock(&log_lock);
+}
+
+void log_printf(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vprintf(level, fmt, ap);
+	va_end(ap);
+}
+
+void log_guest_line(const char *guest_name, const char *text, size_t len)
+{
+	spin_lock(&log_lock);
+	fmt_format(log_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);
+	spin_unlock(&log_lock);
+}
+
+size_t log_ring_copy(char *buf, size_t size)
+{
+	size_t n, start;
+
+	spin_lock(&log_lock);
+	n = ring_head < LOG_RING_SIZE ? ring_head : LOG_RING_SIZE;
+	if (n > size)
+		n = size;
+	start = ring_head - n;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = ring[(start + i) % LOG_RING_SIZE];
+	spin_unlock(&log_lock);
+	return n;
+}

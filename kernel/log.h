@@ -1,0 +1,24 @@
+/* Console and log: every line goes to the serial console and into a ring buffer the shell can show. */
+#ifndef CLOISON_LOG_H
+#define CLOISON_LOG_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+enum log_level { LOG_INFO, LOG_WARN, LOG_ERR };
+
+#define LOG_RING_SIZE 16384
+
+void log_printf(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vprintf(enum log_level level, const char *fmt, va_list ap);
+#define log_info(...) log_printf(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_printf(LOG_WARN, __VA_ARGS__)
+#define log_err(...) log_printf(LOG_ERR, __VA_ARGS__)
+
+/* One line of a guest's console output, prefixed with the guest's name. */
+void log_guest_line(const char *guest_name, const char *text, size_t len);
+
+/* Copies the ring's oldest-first contents into buf; returns the length. */
+size_t log_ring_copy(char *buf, size_t size);
+
+#endif

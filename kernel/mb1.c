@@ -1,0 +1,472 @@
+/* Multiboot (v1) guest images: header search, ELF32 or a.out-kludge layout, loading, boot information. */
+#include "kernel/mb1.h"
+#include "kernel/lib.h"
+
+/* Header flags, Multiboot 0.6.96 section 3.1.2 */
+#define MB1_FLAG_PAGE_ALIGN 0x00000001u
+#define MB1_FLAG_MEMORY_INFO 0x00000002u
+#define MB1_FLAG_VIDEO_MODE 0x00000004u
+#define MB1_FLAG_AOUT_KLUDGE 0x00010000u
+#define MB1_FLAGS_REQUIRED 0x0000ffffu
+/* Modules are always page aligned and memory information is always given; video is best effort */
+#define MB1_FLAGS_HONOURED (MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMORY_INFO | MB1_FLAG_VIDEO_MODE)
+
+/* Header layout, Multiboot 0.6.96 section 3.1.1: magic, flags, checksum, then the address fields */
+#define MB1_HEADER_SIZE 12
+#define MB1_HEADER_AOUT_SIZE 32
+
+/* Boot information flags, Multiboot 0.6.96 section 3.3 */
+#define MB1_INFO_MEMORY 0x00000001u
+#define MB1_INFO_CMDLINE 0x00000004u
+#define MB1_INFO_MODS 0x00000008u
+#define MB1_INFO_MEM_MAP 0x00000040u
+#define MB1_INFO_LOADER_NAME 0x00000200u
+
+/* struct multiboot_info, through the framebuffer fields (116 bytes), Multiboot 0.6.96 section 3.3 */
+#define MB1_INFO_SIZE 116
+#define MB1_INFO_OFF_FLAGS 0
+#define MB1_INFO_OFF_MEM_LOWER 4
+#define MB1_INFO_OFF_MEM_UPPER 8
+#define MB1_INFO_OFF_CMDLINE 16
+#define MB1_INFO_OFF_MODS_COUNT 20
+#define MB1_INFO_OFF_MODS_ADDR 24
+#define MB1_INFO_OFF_MMAP_LENGTH 44
+#define MB1_INFO_OFF_MMAP_ADDR 48
+#define MB1_INFO_OFF_LOADER_NAME 64
+
+#define MB1_MODULE_ENTRY_SIZE 16 /* mod_start, mod_end, string, reserved */
+#define MB1_MMAP_ENTRY_SIZE 24   /* size, base_addr, length, type */
+#define MB1_MMAP_ENTRIES 3
+#define MB1_MMAP_AVAILABLE 1
+#define MB1_MMAP_RESERVED 2
+
+#define MB1_MIN_RAM (2 * MiB)
+#define MB1_4GIB 0x100000000ULL
+
+/* ELF32 header and program header, System V ABI (gABI) chapter 4 and 5 */
+#define ELF_EHDR_SIZE 52
+#define ELF_PHDR_SIZE 32
+#define ELF_EI_CLASS 4
+#define ELF_EI_DATA 5
+#define ELF_CLASS32 1
+#define ELF_DATA2LSB 1
+#define ELF_ET_EXEC 2
+#define ELF_EM_386 3
+#define ELF_PT_LOAD 1
+#define ELF_OFF_TYPE 16
+#define ELF_OFF_MACHINE 18
+#define ELF_OFF_ENTRY 24
+#define ELF_OFF_PHOFF 28
+#define ELF_OFF_PHENTSIZE 42
+#define ELF_OFF_PHNUM 44
+#define ELF_PH_OFF_TYPE 0
+#define ELF_PH_OFF_OFFSET 4
+#define ELF_PH_OFF_VADDR 8
+#define ELF_PH_OFF_PADDR 12
+#define ELF_PH_OFF_FILESZ 16
+#define ELF_PH_OFF_MEMSZ 20
+
+/* Reasons naming a header flag or segment: static strings, so parsing stays reentrant */
+static const char *const mb1_flag_why[16] = {
+	[3] = "header requires flag bit 3, unknown to Multiboot 0.6.96",
+	[4] = "header requires flag bit 4, unknown to Multiboot 0.6.96",
+	[5] = "header requires flag bit 5, unknown to Multiboot 0.6.96",
+	[6] = "header requires flag bit 6, unknown to Multiboot 0.6.96",
+	[7] = "header requires flag bit 7, unknown to Multiboot 0.6.96",
+	[8] = "header requires flag bit 8, unknown to Multiboot 0.6.96",
+	[9] = "header requires flag bit 9, unknown to Multiboot 0.6.96",
+	[10] = "header requires flag bit 10, unknown to Multiboot 0.6.96",
+	[11] = "header requires flag bit 11, unknown to Multiboot 0.6.96",
+	[12] = "header requires flag bit 12, unknown to Multiboot 0.6.96",
+	[13] = "header requires flag bit 13, unknown to Multiboot 0.6.96",
+	[14] = "header requires flag bit 14, unknown to Multiboot 0.6.96",
+	[15] = "header requires flag bit 15, unknown to Multiboot 0.6.96",
+};
+
+_Static_assert(MB1_MAX_SEGMENTS == 8, "the per-segment reasons below list 8 segments");
+#define MB1_SEGMENT_WHY(what)                                                                 \
+	{                                                                                     \
+		"ELF segment 0 " what, "ELF segment 1 " what, "ELF segment 2 " what,          \
+		"ELF segment 3 " what, "ELF segment 4 " what, "ELF segment 5 " what,          \
+		"ELF segment 6 " what, "ELF segment 7 " what,                                 \
+	}
+/* Segments are numbered among the loadable (PT_LOAD, non-empty) program headers, from 0 */
+static const char *const mb1_segment_past_end[] =
+	MB1_SEGMENT_WHY("extends past the end of the image");
+static const char *const mb1_segment_filesz[] =
+	MB1_SEGMENT_WHY("has a file size larger than its memory size");
+static const char *const mb1_segment_above_4g[] = MB1_SEGMENT_WHY("ends above 4 GiB");
+
+static uint16_t mb1_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t mb1_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void mb1_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static void mb1_put64(uint8_t *p, uint64_t v)
+{
+	mb1_put32(p, (uint32_t)v);
+	mb1_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static int mb1_fail(const char **why, const char *reason, int err)
+{
+	*why = reason;
+	return err;
+}
+
+static void mb1_add_segment(struct mb1_image *out, uint32_t file_offset, uint32_t file_size,
+			    uint32_t load_addr, uint32_t mem_size)
+{
+	struct mb1_segment *seg = &out->segments[out->segment_count++];
+	uint32_t end = load_addr + mem_size;
+
+	seg->file_offset = file_offset;
+	seg->file_size = file_size;
+	seg->load_addr = load_addr;
+	seg->mem_size = mem_size;
+	if (out->segment_count == 1 || load_addr < out->load_start)
+		out->load_start = load_addr;
+	if (out->segment_count == 1 || end > out->load_end)
+		out->load_end = end;
+}
+
+/* The address fields of flag 16 replace the ELF headers, Multiboot 0.6.96 section 3.1.3 */
+static int mb1_parse_aout(const uint8_t *p, size_t len, struct mb1_image *out, const char **why)
+{
+	const uint8_t *hdr = p + out->header_offset;
+	uint32_t header_addr = mb1_get32(hdr + 12);
+	uint32_t load_addr = mb1_get32(hdr + 16);
+	uint32_t load_end_addr = mb1_get32(hdr + 20);
+	uint32_t bss_end_addr = mb1_get32(hdr + 24);
+	uint64_t file_offset, available, file_size, mem_size;
+
+	if (load_addr > header_addr)
+		return mb1_fail(why, "a.out kludge load_addr is above header_addr", -E_INVAL);
+	if (header_addr - load_addr > out->header_offset)
+		return mb1_fail(why, "a.out kludge load_addr lies before the start of the image",
+				-E_INVAL);
+	file_offset = out->header_offset - (header_addr - load_addr);
+	available = len - file_offset;
+	if (load_end_addr == 0) {
+		/* Zero means text and data run to the end of the file */
+		file_size = available;
+	} else {
+		if (load_end_addr < load_addr)
+			return mb1_fail(why, "a.out kludge load_end_addr is below load_addr",
+					-E_INVAL);
+		file_size = load_end_addr - load_addr;
+		if (file_size > available)
+			return mb1_fail(why, "a.out kludge load_end_addr lies past the end of the image",
+					-E_TRUNC);
+	}
+	mem_size = file_size;
+	if (bss_end_addr != 0) {
+		if (bss_end_addr < load_addr + file_size)
+			return mb1_fail(why, "a.out kludge bss_end_addr is below the end of the loaded data",
+					-E_INVAL);
+		mem_size = bss_end_addr - load_addr;
+	}
+	if (mem_size == 0)
+		return mb1_fail(why, "a.out kludge loads nothing", -E_INVAL);
+	if (load_addr + mem_size > UINT32_MAX)
+		return mb1_fail(why, "a.out kludge image ends above 4 GiB", -E_INVAL);
+
+	out->aout_kludge = true;
+	out->entry = mb1_get32(hdr + 28);
+	mb1_add_segment(out, (uint32_t)file_offset, (uint32_t)file_size, load_addr,
+			(uint32_t)mem_size);
+	return 0;
+}
+
+/* Loads PT_LOAD segments at p_paddr and maps e_entry through its segment, as GRUB does */
+static int mb1_parse_elf(const uint8_t *p, size_t len, struct mb1_image *out, const char **why)
+{
+	uint32_t e_entry, phoff;
+	uint16_t phentsize, phnum;
+	bool entry_found = false;
+
+	if (p[0] != 0x7f || p[1] != 'E' || p[2] != 'L' || p[3] != 'F')
+		return mb1_fail(why, "not an ELF file and the header has no a.out kludge", -E_INVAL);
+	if (len < ELF_EHDR_SIZE)
+		return mb1_fail(why, "ELF header truncated", -E_TRUNC);
+	if (p[ELF_EI_CLASS] != ELF_CLASS32)
+		return mb1_fail(why, "not a 32-bit ELF file", -E_INVAL);
+	if (p[ELF_EI_DATA] != ELF_DATA2LSB)
+		return mb1_fail(why, "not a little-endian ELF file", -E_INVAL);
+	if (mb1_get16(p + ELF_OFF_TYPE) != ELF_ET_EXEC)
+		return mb1_fail(why, "ELF file is not an executable (ET_EXEC)", -E_INVAL);
+	if (mb1_get16(p + ELF_OFF_MACHINE) != ELF_EM_386)
+		return mb1_fail(why, "ELF machine is not i386 (EM_386)", -E_INVAL);
+
+	e_entry = mb1_get32(p + ELF_OFF_ENTRY);
+	phoff = mb1_get32(p + ELF_OFF_PHOFF);
+	phentsize = mb1_get16(p + ELF_OFF_PHENTSIZE);
+	phnum = mb1_get16(p + ELF_OFF_PHNUM);
+	if (phnum == 0)
+		return mb1_fail(why, "ELF file has no program headers", -E_INVAL);
+	if (phentsize < ELF_PHDR_SIZE)
+		return mb1_fail(why, "ELF program header entry size is too small", -E_INVAL);
+	if ((uint64_t)phoff + (uint64_t)phnum * phentsize > len)
+		return mb1_fail(why, "ELF program headers extend past the end of the image", -E_TRUNC);
+
+	for (unsigned i = 0; i < phnum; i++) {
+		const uint8_t *ph = p + phoff + (size_t)i * phentsize;
+		uint32_t offset = mb1_get32(ph + ELF_PH_OFF_OFFSET);
+		uint32_t vaddr = mb1_get32(ph + ELF_PH_OFF_VADDR);
+		uint32_t paddr = mb1_get32(ph + ELF_PH_OFF_PADDR);
+		uint32_t filesz = mb1_get32(ph + ELF_PH_OFF_FILESZ);
+		uint32_t memsz = mb1_get32(ph + ELF_PH_OFF_MEMSZ);
+		unsigned n = out->segment_count;
+
+		if (mb1_get32(ph + ELF_PH_OFF_TYPE) != ELF_PT_LOAD || memsz == 0)
+			continue;
+		if (n == MB1_MAX_SEGMENTS)
+			return mb1_fail(why, "more than 8 loadable ELF segments", -E_NOTSUP);
+		if (filesz > memsz)
+			return mb1_fail(why, mb1_segment_filesz[n], -E_INVAL);
+		if (filesz == 0)
+			offset = 0;
+		else if ((uint64_t)offset + filesz > len)
+			return mb1_fail(why, mb1_segment_past_end[n], -E_TRUNC);
+		if ((uint64_t)paddr + memsz > UINT32_MAX)
+			return mb1_fail(why, mb1_segment_above_4g[n], -E_INVAL);
+		/* e_entry is virtual; GRUB re-expresses it in its segment's physical terms */
+		if (!entry_found && e_entry >= vaddr && e_entry - vaddr < memsz) {
+			out->entry = e_entry - vaddr + paddr;
+			entry_found = true;
+		}
+		mb1_add_segment(out, offset, filesz, paddr, memsz);
+	}
+	if (out->segment_count == 0)
+		return mb1_fail(why, "ELF file has no loadable segments", -E_INVAL);
+	if (!entry_found)
+		return mb1_fail(why, "ELF entry point is not in a loadable segment", -E_INVAL);
+	return 0;
+}
+
+int mb1_parse(const void *image, size_t len, struct mb1_image *out, const char **why)
+{
+	const uint8_t *p = image;
+	size_t limit = MIN(len, (size_t)MB1_SEARCH_LIMIT);
+	const char *ignored;
+	bool bad_checksum = false;
+	bool found = false;
+	uint32_t flags = 0, unsupported;
+	size_t off;
+	int err;
+
+	if (!why)
+		why = &ignored;
+	*why = "";
+	memset(out, 0, sizeof(*out));
+	if (!p && len)
+		return mb1_fail(why, "no image", -E_INVAL);
+
+	/* 4-byte aligned and wholly inside the first 8192 bytes, Multiboot 0.6.96 section 3.1.1 */
+	for (off = 0; off + MB1_HEADER_SIZE <= limit; off += 4) {
+		uint32_t magic = mb1_get32(p + off);
+		uint32_t checksum = mb1_get32(p + off + 8);
+
+		if (magic != MB1_HEADER_MAGIC)
+			continue;
+		flags = mb1_get32(p + off + 4);
+		/* magic + flags + checksum must be zero mod 2^32, Multiboot 0.6.96 section 3.1.2 */
+		if ((uint32_t)(magic + flags + checksum) != 0) {
+			bad_checksum = true;
+			continue;
+		}
+		found = true;
+		break;
+	}
+	if (!found) {
+		if (bad_checksum)
+			return mb1_fail(why, "bad header checksum", -E_INVAL);
+		return mb1_fail(why, "no Multiboot header in the first 8 KiB", -E_NOENT);
+	}
+	out->header_offset = (uint32_t)off;
+	out->header_flags = flags;
+
+	unsupported = flags & MB1_FLAGS_REQUIRED & ~MB1_FLAGS_HONOURED;
+	if (unsupported)
+		return mb1_fail(why, mb1_flag_why[__builtin_ctz(unsupported)], -E_NOTSUP);
+
+	if (flags & MB1_FLAG_AOUT_KLUDGE) {
+		if (off + MB1_HEADER_AOUT_SIZE > len)
+			return mb1_fail(why, "a.out kludge fields extend past the end of the image",
+					-E_TRUNC);
+		if (off + MB1_HEADER_AOUT_SIZE > MB1_SEARCH_LIMIT)
+			return mb1_fail(why, "a.out kludge fields extend past the first 8 KiB", -E_INVAL);
+		err = mb1_parse_aout(p, len, out, why);
+	} else {
+		err = mb1_parse_elf(p, len, out, why);
+	}
+	if (err) {
+		out->segment_count = 0;
+		out->load_start = out->load_end = 0;
+	}
+	return err;
+}
+
+int mb1_load(const struct mb1_image *im, const void *image, size_t len, uint8_t *ram, uint64_t ram_size)
+{
+	const uint8_t *p = image;
+
+	if (im->segment_count > MB1_MAX_SEGMENTS)
+		return -E_INVAL;
+	/* Check every segment before writing any, so a refused image leaves RAM untouched */
+	for (unsigned i = 0; i < im->segment_count; i++) {
+		const struct mb1_segment *seg = &im->segments[i];
+		uint64_t end = (uint64_t)seg->load_addr + seg->mem_size;
+
+		if (seg->file_size > seg->mem_size || (uint64_t)seg->file_offset + seg->file_size > len)
+			return -E_INVAL;
+		if (end > ram_size)
+			return -E_RANGE;
+		if (seg->mem_size && seg->load_addr < MB1_INFO_LIMIT && end > MB1_INFO_BASE)
+			return -E_RANGE;
+	}
+	for (unsigned i = 0; i < im->segment_count; i++) {
+		const struct mb1_segment *seg = &im->segments[i];
+
+		memcpy(ram + seg->load_addr, p + seg->file_offset, seg->file_size);
+		memset(ram + seg->load_addr + seg->file_size, 0, seg->mem_size - seg->file_size);
+	}
+	return 0;
+}
+
+static const char *mb1_string_or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Lays out the information window from MB1_INFO_BASE up; false when it would not fit */
+static bool mb1_info_layout(const struct mb1_boot_params *p, uint64_t *mods_at, uint64_t *mmap_at)
+{
+	uint64_t window = MB1_INFO_LIMIT - MB1_INFO_BASE;
+	uint64_t at = MB1_INFO_SIZE;
+
+	at += strnlen(mb1_string_or_empty(p->cmdline), window) + 1;
+	at += strnlen(mb1_string_or_empty(p->loader_name), window) + 1;
+	at = ALIGN_UP(at, 4);
+	*mods_at = at;
+	at += (uint64_t)p->module_count * MB1_MODULE_ENTRY_SIZE;
+	for (unsigned i = 0; i < p->module_count && at <= window; i++)
+		at += strnlen(mb1_string_or_empty(p->modules[i].string), window) + 1;
+	at = ALIGN_UP(at, 4);
+	*mmap_at = at;
+	at += MB1_MMAP_ENTRIES * MB1_MMAP_ENTRY_SIZE;
+	return at <= window;
+}
+
+/* Modules go page aligned from modules_start up, clear of RAM's end, 4 GiB and low memory */
+static int mb1_place_modules(uint8_t *ram, const struct mb1_boot_params *p, uint8_t *list, bool copy)
+{
+	uint64_t addr = ALIGN_UP((uint64_t)p->modules_start, PAGE_SIZE);
+
+	for (unsigned i = 0; i < p->module_count; i++) {
+		const struct mb1_module *mod = &p->modules[i];
+		uint64_t end = addr + mod->size;
+
+		if (mod->size && !mod->data)
+			return -E_INVAL;
+		if (mod->size > p->ram_size || end > p->ram_size || end > UINT32_MAX)
+			return -E_RANGE;
+		if (addr < MiB && end > MB1_INFO_BASE)
+			return -E_RANGE;
+		if (copy) {
+			if (mod->size)
+				memcpy(ram + addr, mod->data, mod->size);
+			mb1_put32(list + i * MB1_MODULE_ENTRY_SIZE, (uint32_t)addr);
+			mb1_put32(list + i * MB1_MODULE_ENTRY_SIZE + 4, (uint32_t)end);
+		}
+		addr = ALIGN_UP(end, PAGE_SIZE);
+	}
+	return 0;
+}
+
+static void mb1_put_string(uint8_t *ram, uint64_t *at, const char *s, uint32_t *gpa)
+{
+	size_t n = strlen(mb1_string_or_empty(s)) + 1;
+
+	*gpa = (uint32_t)*at;
+	memcpy(ram + *at, mb1_string_or_empty(s), n);
+	*at += n;
+}
+
+static void mb1_put_mmap_entry(uint8_t *entry, uint64_t base, uint64_t length, uint32_t type)
+{
+	/* size counts the bytes after itself, Multiboot 0.6.96 section 3.3 */
+	mb1_put32(entry, MB1_MMAP_ENTRY_SIZE - 4);
+	mb1_put64(entry + 4, base);
+	mb1_put64(entry + 12, length);
+	mb1_put32(entry + 20, type);
+}
+
+int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_gpa)
+{
+	uint64_t mods_off, mmap_off, at, upper_end;
+	uint8_t *info = ram + MB1_INFO_BASE;
+	uint8_t *mmap;
+	uint32_t gpa;
+	int err;
+
+	if (p->module_count && !p->modules)
+		return -E_INVAL;
+	/* The map below reserves 0x9fc00..1 MiB and gives 1 MiB up as RAM: there must be some */
+	if (p->ram_size < MB1_MIN_RAM)
+		return -E_RANGE;
+	if (!mb1_info_layout(p, &mods_off, &mmap_off))
+		return -E_RANGE;
+	err = mb1_place_modules(ram, p, NULL, false);
+	if (err)
+		return err;
+
+	memset(info, 0, MB1_INFO_SIZE);
+	mb1_place_modules(ram, p, info + mods_off, true);
+	at = MB1_INFO_BASE + MB1_INFO_SIZE;
+	mb1_put_string(ram, &at, p->cmdline, &gpa);
+	mb1_put32(info + MB1_INFO_OFF_CMDLINE, gpa);
+	mb1_put_string(ram, &at, p->loader_name, &gpa);
+	mb1_put32(info + MB1_INFO_OFF_LOADER_NAME, gpa);
+	at = MB1_INFO_BASE + mods_off + (uint64_t)p->module_count * MB1_MODULE_ENTRY_SIZE;
+	for (unsigned i = 0; i < p->module_count; i++) {
+		uint8_t *entry = info + mods_off + i * MB1_MODULE_ENTRY_SIZE;
+
+		mb1_put_string(ram, &at, p->modules[i].string, &gpa);
+		mb1_put32(entry + 8, gpa);
+		mb1_put32(entry + 12, 0);
+	}
+	mb1_put32(info + MB1_INFO_OFF_MODS_COUNT, p->module_count);
+	mb1_put32(info + MB1_INFO_OFF_MODS_ADDR, MB1_INFO_BASE + (uint32_t)mods_off);
+
+	mmap = info + mmap_off;
+	mb1_put_mmap_entry(mmap, 0, MB1_LOW_MEM_END, MB1_MMAP_AVAILABLE);
+	mb1_put_mmap_entry(mmap + MB1_MMAP_ENTRY_SIZE, MB1_LOW_MEM_END, MiB - MB1_LOW_MEM_END,
+			   MB1_MMAP_RESERVED);
+	mb1_put_mmap_entry(mmap + 2 * MB1_MMAP_ENTRY_SIZE, MiB, p->ram_size - MiB,
+			   MB1_MMAP_AVAILABLE);
+	mb1_put32(info + MB1_INFO_OFF_MMAP_LENGTH, MB1_MMAP_ENTRIES * MB1_MMAP_ENTRY_SIZE);
+	mb1_put32(info + MB1_INFO_OFF_MMAP_ADDR, MB1_INFO_BASE + (uint32_t)mmap_off);
+
+	/* mem_lower counts KiB from 0, mem_upper KiB from 1 MiB, Multiboot 0.6.96 section 3.3 */
+	upper_end = MIN(p->ram_size, MB1_4GIB);
+	mb1_put32(info + MB1_INFO_OFF_MEM_LOWER, MB1_LOW_MEM_END / KiB);
+	mb1_put32(info + MB1_INFO_OFF_MEM_UPPER, (uint32_t)((upper_end - MiB) / KiB));
+	mb1_put32(info + MB1_INFO_OFF_FLAGS, MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS |
+						    MB1_INFO_MEM_MAP | MB1_INFO_LOADER_NAME);
+	*mbi_gpa = MB1_INFO_BASE;
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* Per-CPU data: one page-aligned block per physical CPU, reached through GS. */
+#ifndef CLOISON_PERCPU_H
+#define CLOISON_PERCPU_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define MAX_CPUS 16
+#define EXCEPTION_STACK_SIZE 4096
+
+#define GDT_NULL 0x00
+#define GDT_CODE64 0x08
+#define GDT_DATA 0x10
+#define GDT_TSS 0x18 /* 16-byte system descriptor: entries 3 and 4 */
+#define GDT_ENTRIES 5
+
+struct __attribute__((packed)) tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+};
+_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes (SDM Vol. 3A 8.7)");
+
+struct vcpu;
+
+struct per_cpu {
+	struct per_cpu *self; /* at offset 0 so that %gs:0 finds the block */
+	unsigned id;
+	uint32_t apic_id;
+	bool vmx_on;
+	uint64_t vmxon_phys;
+	struct vcpu *current; /* the vCPU whose VMCS is loaded, NULL when none */
+	unsigned vmcs_errors; /* failed VMWRITEs since the last check */
+	uint64_t idle_ticks;
+	uint64_t gdt[GDT_ENTRIES];
+	struct tss64 tss;
+	uint8_t exception_stack[EXCEPTION_STACK_SIZE] __attribute__((aligned(16)));
+} __attribute__((aligned(4096)));
+
+_Static_assert(__builtin_offsetof(struct per_cpu, self) == 0, "%gs:0 must be the self pointer");
+_Static_assert(sizeof(struct per_cpu) % 4096 == 0, "per-CPU blocks are whole pages");
+
+extern struct per_cpu *cpu_table[MAX_CPUS];
+extern unsigned cpu_count;
+extern bool percpu_ready;
+
+static inline struct per_cpu *this_cpu(void)
+{
+	struct per_cpu *p;
+
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+static inline unsigned this_cpu_id(void)
+{
+	return percpu_ready ? this_cpu()->id : 0;
+}
+
+/* Loads this CPU's GDT, TSS (with an IST stack for NMI, #DF and #MC), IDT and GS base. */
+void cpu_init(struct per_cpu *cpu, unsigned id);
+
+#endif

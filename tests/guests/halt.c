@@ -1,0 +1,15 @@
+/* halt: HLT with interrupts off — nothing can wake it, so the hypervisor must decide. */
+#include "tests/guests/lib/guest.h"
+
+void guest_main(uint32_t magic, const struct mb_info *mbi)
+{
+	(void)mbi;
+	guest_boot("halt", magic);
+	idt_init(0xee);
+	printf("halt: halting with interrupts off\n");
+	cli();
+	hlt();
+	printf("halt: resumed after hlt\n");
+	for (;;)
+		hlt();
+}

@@ -1,0 +1,67 @@
+/* The test guests' small library: serial output, printf, exit, hypercalls, exception handlers. */
+#ifndef GUEST_GUEST_H
+#define GUEST_GUEST_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include "kernel/hypercall.h"
+#include "tests/guests/lib/multiboot.h"
+#include "tests/guests/lib/x86.h"
+
+#define BOCHS_SHUTDOWN_PORT 0x8900 /* "Shutdown" written here ends a Bochs run */
+
+/* Each guest defines this; entry.S calls it with the bootloader's EAX and EBX. */
+void guest_main(uint32_t magic, const struct mb_info *mbi);
+
+/* Initialises the UART, records the name used in messages, and checks the Multiboot magic
+ * (a wrong magic prints a line and exits with code 2). Every guest calls this first. */
+void guest_boot(const char *name, uint32_t magic);
+extern const char *guest_name;
+
+/* Stops the guest with code: drains the UART, then port 0xf4 (hypervisor, QEMU isa-debug-exit), then the Bochs
+ * shutdown port, then cli; hlt forever. */
+__attribute__((noreturn)) void guest_exit(uint8_t code);
+
+/* VMCALL nr with EBX=a, ECX=b, EDX=c; returns EAX. */
+uint32_t hypercall(uint32_t nr, uint32_t a, uint32_t b, uint32_t c);
+
+/* 16550 UART at GUEST_UART_PORT: 115200 8N1, FIFOs on, interrupts off. */
+void uart_init(void);
+void uart_putc(char c);
+void uart_puts(const char *s);
+/* Waits until the transmitter has sent every byte (LSR.TEMT), so nothing is lost at exit. */
+void uart_flush(void);
+
+/* %s %c %d %u %x %X %p %%, with optional '0' flag and width. */
+void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vprintf(const char *fmt, va_list ap);
+
+/* What the exception stubs (trap.S) push, lowest address first. */
+struct trap_frame {
+	uint32_t edi, esi, ebp, esp_at_pusha, ebx, edx, ecx, eax;
+	uint32_t vector, error_code; /* error_code 0 when the CPU pushes none */
+	uint32_t eip, cs, eflags;
+};
+
+typedef void (*trap_handler)(struct trap_frame *frame);
+
+/* Installs an IDT for vectors 0-31. A fault at an exception-table address (rdmsr_safe,
+ * vmcall_safe) resumes at its fixup; any other exception prints "<name>: exception V ..." and
+ * exits with unexpected_code, unless a handler was set for that vector (it may change frame->eip
+ * and return to resume). */
+void idt_init(uint8_t unexpected_code);
+void idt_set_handler(unsigned vector, trap_handler handler);
+const char *exception_name(unsigned vector);
+
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+bool str_contains(const char *haystack, const char *needle);
+
+/* Spins for about n loop iterations; the compiler keeps every one. */
+void busy_wait(uint32_t n);
+
+#endif

@@ -1,0 +1,12 @@
+# Host unit tests: one program per subject, each linked with the pure sources it tests.
+# UNIT_<name> lists the sources besides tests/unit/test_<name>.c.
+# Every program also links kernel/lib.c and kernel/err.c.
+UNIT_NAMES := fmt mb2 frame vmx_caps ept vuart mb1
+
+UNIT_fmt := kernel/fmt.c
+UNIT_mb2 := boot/mb2.c
+UNIT_frame := kernel/frame.c
+UNIT_vmx_caps := vmx/vmx_caps.c
+UNIT_ept := vmx/ept.c
+UNIT_vuart := drivers/vuart.c
+UNIT_mb1 := kernel/mb1.c

@@ -1,0 +1,61 @@
+/* VM-exit handling: the decoded exit, the per-reason handler table and helpers handlers share. */
+#ifndef CLOISON_EXIT_H
+#define CLOISON_EXIT_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/guest.h"
+
+/* What a handler wants to happen next. */
+enum exit_action {
+	EXIT_RESUME,   /* re-enter at the same RIP (a fault was injected, or nothing to skip) */
+	EXIT_ADVANCE,  /* the instruction was emulated: skip it, then re-enter */
+	EXIT_YIELD,    /* give the CPU to the next guest (time slice over, guest halted) */
+	EXIT_STOPPED,  /* the handler stopped the guest */
+};
+
+/* Read from the VMCS once, before any handler runs. */
+struct vmx_exit {
+	uint32_t reason; /* basic exit reason, bits 15:0 */
+	uint32_t full_reason;
+	uint64_t qualification;
+	uint64_t guest_rip;
+	uint32_t instruction_length;
+};
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu, const struct vmx_exit *exit);
+
+/* The bitmaps every guest starts with (SDM Vol. 3C 24.6.4 and 24.6.9). */
+struct exit_policy {
+	uint64_t io_bitmap_a, io_bitmap_b; /* all ports exit */
+	uint64_t msr_bitmap;               /* harmless MSRs pass through, the rest exit */
+};
+extern struct exit_policy exit_policy;
+
+int exit_policy_init(void);
+/* Decodes the exit, counts it, runs its handler. */
+enum exit_action vmx_handle_exit(struct vcpu *vcpu);
+
+/* Injects a hardware exception on the next entry, SDM Vol. 3C 24.8.3. */
+void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
+/* Prints the guest's registers and segment state. */
+void vcpu_dump(struct vcpu *vcpu);
+
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+
+enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_io(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_msr_read(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_msr_write(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_vmcall(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_cr_access(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_vmx_instruction(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_external_interrupt(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_preemption_timer(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_exception_nmi(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_ignore(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_advance(struct vcpu *vcpu, const struct vmx_exit *exit);
+
+#endif

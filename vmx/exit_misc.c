@@ -1,0 +1,175 @@
+/* Small exit handlers: HLT, VMCALL, control-register moves, VMX instructions, interrupts, timer. */
+#include "vmx/exit.h"
+#include "vmx/vmx.h"
+#include "kernel/hypercall.h"
+#include "kernel/log.h"
+#include "kernel/x86.h"
+
+enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	struct guest *g = vcpu->guest;
+	bool interrupts_on = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+
+	vmcs_write(VMCS_GUEST_RIP, exit->guest_rip + exit->instruction_length);
+	g->state = GUEST_HALTED;
+	/* Nothing can interrupt a guest yet: with or without IF it sleeps until stopped. */
+	log_info("guest %s halted (HLT with interrupts %s at rip 0x%lx)", g->name,
+		 interrupts_on ? "on, no interrupt source" : "off", exit->guest_rip);
+	return EXIT_YIELD;
+}
+
+enum exit_action exit_vmcall(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	uint64_t *gpr = vcpu->regs.gpr;
+	unsigned cpl = (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+
+	(void)exit;
+	if (cpl != 0) {
+		/* Only the guest kernel may call the hypervisor; user code gets #UD as on bare metal. */
+		vcpu_inject_exception(VECTOR_UD, false, 0);
+		return EXIT_RESUME;
+	}
+	switch ((uint32_t)gpr[GPR_RAX]) {
+	case HC_EXIT:
+		guest_exit(vcpu->guest, (int)(uint32_t)gpr[GPR_RBX], "hypercall");
+		return EXIT_STOPPED;
+	default:
+		gpr[GPR_RAX] = HC_ERR_UNKNOWN;
+		return EXIT_ADVANCE;
+	}
+}
+
+static uint64_t guest_gpr_read(struct vcpu *vcpu, unsigned reg)
+{
+	return reg == GPR_RSP ? vmcs_read(VMCS_GUEST_RSP) : vcpu->regs.gpr[reg];
+}
+
+static void guest_gpr_write(struct vcpu *vcpu, unsigned reg, uint64_t value)
+{
+	if (reg == GPR_RSP)
+		vmcs_write(VMCS_GUEST_RSP, value);
+	else
+		vcpu->regs.gpr[reg] = value;
+}
+
+/* With EPT and PAE paging, VM entry takes the PDPTEs from the VMCS, SDM Vol. 3C 26.3.2.4:
+ * reload them whenever the hypervisor itself changes CR0, CR3 or CR4. */
+static void vcpu_load_pdptes(struct vcpu *vcpu)
+{
+	struct guest *g = vcpu->guest;
+	uint64_t cr0 = vmcs_read(VMCS_GUEST_CR0), cr4 = vmcs_read(VMCS_GUEST_CR4);
+	uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+	uint64_t table = vmcs_read(VMCS_GUEST_CR3) & 0xffffffe0ull;
+
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA))
+		return;
+	for (unsigned i = 0; i < 4; i++) {
+		uint64_t gpa = table + 8 * i, pdpte = 0;
+
+		if (gpa + 8 <= g->ram_size)
+			pdpte = *(uint64_t *)(g->ram_hpa + gpa);
+		vmcs_write((enum vmcs_field)(VMCS_GUEST_PDPTE0 + 2 * i), pdpte);
+	}
+}
+
+static enum exit_action cr0_write(struct vcpu *vcpu, uint64_t value)
+{
+	uint64_t old = vmcs_read(VMCS_CR0_READ_SHADOW);
+	uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+	uint32_t entry = (uint32_t)vmcs_read(VMCS_VM_ENTRY_CONTROLS);
+
+	if ((value & CR0_PG) && !(value & CR0_PE)) {
+		vcpu_inject_exception(VECTOR_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	/* Paging switched by our VMWRITE: enter or leave IA-32e mode as the CPU would, SDM Vol. 3A 9.8.5 */
+	if ((efer & EFER_LME) && !(old & CR0_PG) && (value & CR0_PG)) {
+		efer |= EFER_LMA;
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	} else if ((old & CR0_PG) && !(value & CR0_PG)) {
+		efer &= ~EFER_LMA;
+		entry &= ~ENTRY_IA32E_MODE_GUEST;
+	}
+	vmcs_write(VMCS_GUEST_IA32_EFER, efer);
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry);
+	vmcs_write(VMCS_CR0_READ_SHADOW, value);
+	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(&vmx_caps, value, true));
+	vcpu_load_pdptes(vcpu);
+	return EXIT_ADVANCE;
+}
+
+static enum exit_action cr4_write(struct vcpu *vcpu, uint64_t value)
+{
+	if (value & CR4_VMXE) {
+		/* CPUID hides VMX, so setting CR4.VMXE faults as on a CPU without it. */
+		vcpu_inject_exception(VECTOR_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	vmcs_write(VMCS_CR4_READ_SHADOW, value);
+	vmcs_write(VMCS_GUEST_CR4, vmx_fix_cr4(&vmx_caps, value));
+	vcpu_load_pdptes(vcpu);
+	return EXIT_ADVANCE;
+}
+
+/* Control-register-access exit qualification, SDM Vol. 3C 28.2.1 Table 28-3 */
+enum exit_action exit_cr_access(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	unsigned cr = exit->qualification & 0xf;
+	unsigned type = (exit->qualification >> 4) & 3;
+	unsigned reg = (exit->qualification >> 8) & 0xf;
+
+	if (type == 0 && cr == 0)
+		return cr0_write(vcpu, guest_gpr_read(vcpu, reg));
+	if (type == 0 && cr == 4)
+		return cr4_write(vcpu, guest_gpr_read(vcpu, reg));
+	if (type == 0 && cr == 3) {
+		vmcs_write(VMCS_GUEST_CR3, guest_gpr_read(vcpu, reg));
+		vcpu_load_pdptes(vcpu);
+		return EXIT_ADVANCE;
+	}
+	if (type == 1 && cr == 3) {
+		guest_gpr_write(vcpu, reg, vmcs_read(VMCS_GUEST_CR3));
+		return EXIT_ADVANCE;
+	}
+	vcpu_dump(vcpu);
+	guest_stop(vcpu->guest, "unsupported control-register access (CR%u, access type %u), rip 0x%lx",
+		   cr, type, exit->guest_rip);
+	return EXIT_STOPPED;
+}
+
+/* VMX instructions in a guest: CPUID says there is no VMX, so they are undefined opcodes. */
+enum exit_action exit_vmx_instruction(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	(void)exit;
+	(void)vcpu;
+	vcpu_inject_exception(VECTOR_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_external_interrupt(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	(void)vcpu;
+	(void)exit;
+	/* Acknowledged on exit; the host has no interrupt sources of its own yet. */
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_preemption_timer(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	(void)vcpu;
+	(void)exit;
+	return EXIT_YIELD;
+}
+
+/* Exception or NMI exit, SDM Vol. 3C 25.9.2: the bitmap is empty, so only NMIs come here. */
+enum exit_action exit_exception_nmi(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFO);
+
+	if (((info >> 8) & 7) == 2)
+		return EXIT_RESUME;
+	vcpu_dump(vcpu);
+	guest_stop(vcpu->guest, "unexpected exception exit: vector %u, rip 0x%lx", info & 0xff,
+		   exit->guest_rip);
+	return EXIT_STOPPED;
+}

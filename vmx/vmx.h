@@ -1,0 +1,37 @@
+/* VMX operation: detection, VMXON per CPU, VMCS access, and entering a guest. */
+#ifndef CLOISON_VMX_H
+#define CLOISON_VMX_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "vmx/vmcs.h"
+#include "vmx/vmx_caps.h"
+#include "kernel/guest.h"
+#include "kernel/percpu.h"
+
+extern struct vmx_caps vmx_caps;
+extern struct vmx_controls vmx_ctls;
+
+/* Checks CPUID, IA32_FEATURE_CONTROL (enables and locks it when unlocked) and the capability
+ * MSRs. Returns 0, or -E_NOTSUP with a one-line explanation of what is missing in why. */
+int vmx_detect(char *why, size_t why_size);
+/* CR0/CR4 fixed bits, CR4.VMXE, VMXON on this CPU. */
+int vmx_cpu_enable(struct per_cpu *cpu);
+
+uint64_t vmcs_read(enum vmcs_field field);
+void vmcs_write(enum vmcs_field field, uint64_t value);
+
+/* Builds the VMCS of a vCPU for a 32-bit protected-mode Multiboot start at entry. */
+int vmcs_setup(struct vcpu *vcpu, uint32_t entry, uint32_t mbi_gpa);
+/* Makes vcpu's VMCS current on this CPU (VMPTRLD) when it is not already. */
+int vmcs_load(struct vcpu *vcpu);
+/* Releases a vCPU's VMCS (VMCLEAR) and frees it. */
+void vmcs_free(struct vcpu *vcpu);
+
+/* Enters the guest (VMLAUNCH the first time, VMRESUME after). Returns 0 after a VM exit,
+ * 1 when the VM instruction itself failed (see VMCS_VM_INSTRUCTION_ERROR). vmx/vmexit.S. */
+int vmx_enter(struct vcpu *vcpu);
+/* Prints a failed VM instruction's error number and name. */
+void vmx_report_instruction_error(const char *what);
+
+#endif
