@@ -71,17 +71,23 @@ $(foreach n,$(UNIT_NAMES),$(eval $(call unit_rule,$(n))))
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
 
+# The demo: three guests on the hypervisor's CPUs (see README "Configuration").
+DEMO_GUESTS := $(BUILD)/guests/demo.elf 'alpha forever' \
+	$(BUILD)/guests/demo.elf 'beta forever' \
+	$(BUILD)/guests/hcall.elf 'gamma'
 iso: $(ISO)
 $(ISO): $(KERNEL_ELF) $(GUEST_ELFS) scripts/mkiso.sh
-	scripts/mkiso.sh $@ demo
+	scripts/mkiso.sh $@ $(KERNEL_ELF) '' $(DEMO_GUESTS)
 
 deps:
 	@scripts/install-deps.sh
 
-run: deps all
-	scripts/run-bochs.sh $(ISO)
+run: deps
+	@$(MAKE) --no-print-directory $(ISO)
+	scripts/run-bochs.sh $(ISO) 1
 
-run-qemu: deps all $(ISO)
+run-qemu: deps
+	@$(MAKE) --no-print-directory $(ISO)
 	scripts/run-qemu.sh $(ISO)
 
 check: deps

@@ -60,7 +60,7 @@ static void vuart_rx_clear(struct vuart *uart)
 
 static bool vuart_rx_push(struct vuart *uart, uint8_t byte)
 {
-	/* On overrun the FIFO keeps its contents and the new character is lost, PC16550D LSR bit 1 */
+	/* On overrun the FIFO keeps its contents and the new byte is lost, PC16550D LSR bit 1 */
 	if (uart->rx_count == VUART_FIFO_SIZE) {
 		uart->rx_overruns++;
 		uart->lsr |= LSR_OE;

@@ -82,8 +82,10 @@ static int guest_load(struct guest *g, const char *cmdline)
 	}
 	err = mb1_load(&im, image, image_size, (uint8_t *)g->ram_hpa, g->ram_size);
 	if (err < 0) {
-		log_err("guest %s: image '%s' (0x%x-0x%x) does not fit in its %lu KiB of RAM", g->name,
-			g->image->string, im.load_start, im.load_end, g->ram_size / KiB);
+		log_err("guest %s: image '%s' (0x%x-0x%x) %s", g->name, g->image->string,
+			im.load_start, im.load_end, err == -E_RANGE ?
+			"does not fit in the guest's RAM or overlaps the boot information area" :
+			err_name(err));
 		return err;
 	}
 	memset(&params, 0, sizeof(params));

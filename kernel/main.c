@@ -161,6 +161,6 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	if (!guest_count)
 		log_warn("no guest to run: give Cloison Multiboot kernels as GRUB modules");
 	guest_run_cpu();
-	log_info("all guests have stopped");
+	log_info("no runnable guest is left");
 	idle(&opt);
 }

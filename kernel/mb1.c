@@ -1,4 +1,4 @@
-/* Multiboot (v1) guest images: header search, ELF32 or a.out-kludge layout, loading, boot information. */
+/* Multiboot (v1) guest images: header search, ELF32 or a.out-kludge layout, loading, boot info. */
 #include "kernel/mb1.h"
 #include "kernel/lib.h"
 
@@ -8,7 +8,7 @@
 #define MB1_FLAG_VIDEO_MODE 0x00000004u
 #define MB1_FLAG_AOUT_KLUDGE 0x00010000u
 #define MB1_FLAGS_REQUIRED 0x0000ffffu
-/* Modules are always page aligned and memory information is always given; video is best effort */
+/* Modules are always page aligned, memory info always given; a video request is tolerated, unmet */
 #define MB1_FLAGS_HONOURED (MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMORY_INFO | MB1_FLAG_VIDEO_MODE)
 
 /* Header layout, Multiboot 0.6.96 section 3.1.1: magic, flags, checksum, then the address fields */
@@ -22,7 +22,7 @@
 #define MB1_INFO_MEM_MAP 0x00000040u
 #define MB1_INFO_LOADER_NAME 0x00000200u
 
-/* struct multiboot_info, through the framebuffer fields (116 bytes), Multiboot 0.6.96 section 3.3 */
+/* struct multiboot_info up to its framebuffer fields, Multiboot 0.6.96 section 3.3 */
 #define MB1_INFO_SIZE 116
 #define MB1_INFO_OFF_FLAGS 0
 #define MB1_INFO_OFF_MEM_LOWER 4
@@ -160,25 +160,18 @@ static int mb1_parse_aout(const uint8_t *p, size_t len, struct mb1_image *out, c
 				-E_INVAL);
 	file_offset = out->header_offset - (header_addr - load_addr);
 	available = len - file_offset;
-	if (load_end_addr == 0) {
-		/* Zero means text and data run to the end of the file */
-		file_size = available;
-	} else {
-		if (load_end_addr < load_addr)
-			return mb1_fail(why, "a.out kludge load_end_addr is below load_addr",
-					-E_INVAL);
-		file_size = load_end_addr - load_addr;
-		if (file_size > available)
-			return mb1_fail(why, "a.out kludge load_end_addr lies past the end of the image",
-					-E_TRUNC);
-	}
-	mem_size = file_size;
-	if (bss_end_addr != 0) {
-		if (bss_end_addr < load_addr + file_size)
-			return mb1_fail(why, "a.out kludge bss_end_addr is below the end of the loaded data",
-					-E_INVAL);
-		mem_size = bss_end_addr - load_addr;
-	}
+	if (load_end_addr != 0 && load_end_addr < load_addr)
+		return mb1_fail(why, "a.out kludge load_end_addr is below load_addr", -E_INVAL);
+	/* A zero load_end_addr means text and data run to the end of the file */
+	file_size = load_end_addr ? load_end_addr - load_addr : available;
+	if (file_size > available)
+		return mb1_fail(why, "a.out kludge load_end_addr lies past the end of the image",
+				-E_TRUNC);
+	if (bss_end_addr != 0 && bss_end_addr < load_addr + file_size)
+		return mb1_fail(why, "a.out kludge bss_end_addr is below the end of the data",
+				-E_INVAL);
+	/* A zero bss_end_addr means there is no bss */
+	mem_size = bss_end_addr ? bss_end_addr - load_addr : file_size;
 	if (mem_size == 0)
 		return mb1_fail(why, "a.out kludge loads nothing", -E_INVAL);
 	if (load_addr + mem_size > UINT32_MAX)
@@ -199,7 +192,8 @@ static int mb1_parse_elf(const uint8_t *p, size_t len, struct mb1_image *out, co
 	bool entry_found = false;
 
 	if (p[0] != 0x7f || p[1] != 'E' || p[2] != 'L' || p[3] != 'F')
-		return mb1_fail(why, "not an ELF file and the header has no a.out kludge", -E_INVAL);
+		return mb1_fail(why, "not an ELF file and the header has no a.out kludge",
+				-E_INVAL);
 	if (len < ELF_EHDR_SIZE)
 		return mb1_fail(why, "ELF header truncated", -E_TRUNC);
 	if (p[ELF_EI_CLASS] != ELF_CLASS32)
@@ -220,7 +214,8 @@ static int mb1_parse_elf(const uint8_t *p, size_t len, struct mb1_image *out, co
 	if (phentsize < ELF_PHDR_SIZE)
 		return mb1_fail(why, "ELF program header entry size is too small", -E_INVAL);
 	if ((uint64_t)phoff + (uint64_t)phnum * phentsize > len)
-		return mb1_fail(why, "ELF program headers extend past the end of the image", -E_TRUNC);
+		return mb1_fail(why, "ELF program headers extend past the end of the image",
+				-E_TRUNC);
 
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = p + phoff + (size_t)i * phentsize;
@@ -308,7 +303,8 @@ int mb1_parse(const void *image, size_t len, struct mb1_image *out, const char *
 			return mb1_fail(why, "a.out kludge fields extend past the end of the image",
 					-E_TRUNC);
 		if (off + MB1_HEADER_AOUT_SIZE > MB1_SEARCH_LIMIT)
-			return mb1_fail(why, "a.out kludge fields extend past the first 8 KiB", -E_INVAL);
+			return mb1_fail(why, "a.out kludge fields extend past the first 8 KiB",
+					-E_INVAL);
 		err = mb1_parse_aout(p, len, out, why);
 	} else {
 		err = mb1_parse_elf(p, len, out, why);
@@ -320,7 +316,8 @@ int mb1_parse(const void *image, size_t len, struct mb1_image *out, const char *
 	return err;
 }
 
-int mb1_load(const struct mb1_image *im, const void *image, size_t len, uint8_t *ram, uint64_t ram_size)
+int mb1_load(const struct mb1_image *im, const void *image, size_t len, uint8_t *ram,
+	     uint64_t ram_size)
 {
 	const uint8_t *p = image;
 
@@ -331,7 +328,8 @@ int mb1_load(const struct mb1_image *im, const void *image, size_t len, uint8_t 
 		const struct mb1_segment *seg = &im->segments[i];
 		uint64_t end = (uint64_t)seg->load_addr + seg->mem_size;
 
-		if (seg->file_size > seg->mem_size || (uint64_t)seg->file_offset + seg->file_size > len)
+		if (seg->file_size > seg->mem_size ||
+		    (uint64_t)seg->file_offset + seg->file_size > len)
 			return -E_INVAL;
 		if (end > ram_size)
 			return -E_RANGE;
@@ -372,7 +370,8 @@ static bool mb1_info_layout(const struct mb1_boot_params *p, uint64_t *mods_at, 
 }
 
 /* Modules go page aligned from modules_start up, clear of RAM's end, 4 GiB and low memory */
-static int mb1_place_modules(uint8_t *ram, const struct mb1_boot_params *p, uint8_t *list, bool copy)
+static int mb1_place_modules(uint8_t *ram, const struct mb1_boot_params *p, uint8_t *list,
+			     bool copy)
 {
 	uint64_t addr = ALIGN_UP((uint64_t)p->modules_start, PAGE_SIZE);
 

@@ -23,7 +23,7 @@ struct mb1_image {
 	uint32_t header_offset;
 	uint32_t header_flags;
 	bool aout_kludge; /* header flag 16: addresses come from the header, not the ELF */
-	uint32_t entry; /* guest-physical; ELF e_entry mapped through p_vaddr->p_paddr as GRUB does */
+	uint32_t entry; /* guest-physical: ELF e_entry via p_vaddr->p_paddr, as GRUB */
 	uint32_t load_start, load_end; /* lowest and highest (exclusive) guest-physical byte loaded or zeroed */
 	struct mb1_segment segments[MB1_MAX_SEGMENTS];
 	unsigned segment_count;

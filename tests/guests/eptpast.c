@@ -12,6 +12,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	uint32_t ram_end = (mbi->mem_upper + 1024) * 1024;
 	printf("eptpast: RAM ends at 0x%08x\n", ram_end);
 	printf("eptpast: writing at 0x%08x\n", ram_end);
+	uart_flush();
 	*(volatile uint8_t *)ram_end = 0xa5;
 	printf("eptpast: SURVIVED\n");
 	guest_exit(1);

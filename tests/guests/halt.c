@@ -7,6 +7,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	guest_boot("halt", magic);
 	idt_init(0xee);
 	printf("halt: halting with interrupts off\n");
+	uart_flush();
 	cli();
 	hlt();
 	printf("halt: resumed after hlt\n");

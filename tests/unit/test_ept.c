@@ -64,8 +64,13 @@ static void *fake_to_virt(void *ctx, uint64_t phys)
 	long i = fake_page(phys);
 
 	(void)ctx;
-	if (i < 0)
+	if (i < 0) {
+		/* Following a stale or non-table address would only corrupt memory from here on. */
+		fflush(stdout);
+		fprintf(stderr, "FAIL %s: to_virt(0x%" PRIx64 ") is not a live table\n", test_current,
+			phys);
 		abort();
+	}
 	return fake_mem[i];
 }
 

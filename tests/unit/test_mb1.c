@@ -1,4 +1,4 @@
-/* Host tests for Multiboot (v1): header and ELF32/a.out parsing, loading, and the boot information. */
+/* Host tests for Multiboot (v1): header, ELF32 and a.out parsing, loading, boot information. */
 #include "tests/unit/test.h"
 #include "kernel/mb1.h"
 #include "kernel/lib.h"
@@ -49,7 +49,7 @@ static uint8_t pattern(size_t i)
 	return (uint8_t)(i * 7 + 3);
 }
 
-/* An ELF32 i386 executable: header, program headers, Multiboot header right after them, then data. */
+/* An ELF32 i386 executable: ELF header, program headers, Multiboot header, then data. */
 static size_t make_elf(uint8_t *buf, uint32_t entry, const struct elf_seg *segs, unsigned n,
 		       uint32_t mb_flags)
 {
@@ -245,14 +245,12 @@ static void test_parse_aout(void)
 
 	/* An ELF file with flag 16 is loaded by the a.out fields, as GRUB does */
 	len = make_good_elf(buf);
-	f = (struct aout_fields){ .header_off = 0x80, .header_addr = 0x200080, .load_addr = 0x200000,
-				  .entry_addr = 0x200100 };
 	put_mb_header(buf + 0x80, 0x10000);
-	put32(buf + 0x80 + 12, f.header_addr);
-	put32(buf + 0x80 + 16, f.load_addr);
+	put32(buf + 0x80 + 12, 0x200080);
+	put32(buf + 0x80 + 16, 0x200000);
 	put32(buf + 0x80 + 20, 0);
 	put32(buf + 0x80 + 24, 0);
-	put32(buf + 0x80 + 28, f.entry_addr);
+	put32(buf + 0x80 + 28, 0x200100);
 	CHECK_EQ(mb1_parse(buf, len, &im, &why), 0);
 	CHECK(im.aout_kludge);
 	CHECK_EQ(im.entry, 0x200100);
@@ -444,7 +442,7 @@ static void test_aout_errors(void)
 	f.bss_end_addr = f.load_end_addr - 1;
 	len = make_aout(buf, 0x3000, &f);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
-	CHECK_STR(why, "a.out kludge bss_end_addr is below the end of the loaded data");
+	CHECK_STR(why, "a.out kludge bss_end_addr is below the end of the data");
 	/* bss_end == load_end: an empty bss */
 	f.bss_end_addr = f.load_end_addr;
 	len = make_aout(buf, 0x3000, &f);
@@ -564,7 +562,10 @@ static void test_fuzz(void)
 		for (int i = 0; i < flips; i++) {
 			size_t at = (size_t)rand() % 0x100;
 
-			buf[at] = (rand() & 1) ? (uint8_t)rand() : (uint8_t)(buf[at] ^ (1u << (rand() % 8)));
+			if (rand() & 1)
+				buf[at] = (uint8_t)rand();
+			else
+				buf[at] ^= (uint8_t)(1u << (rand() % 8));
 		}
 		if (rand() % 8 == 0)
 			len = (size_t)rand() % (len + 1);
@@ -639,7 +640,9 @@ static void test_load(void)
 	len = make_elf(buf, 0x50000, window_seg, 1, 0);
 	CHECK_EQ(mb1_parse(buf, len, &im, &why), 0);
 	CHECK_EQ(mb1_load(&im, buf, len, ram, RAM_16M), -E_RANGE);
-	const struct elf_seg above_window[] = { { 1, 0x1000, MB1_INFO_LIMIT, MB1_INFO_LIMIT, 0x10, 0x10 } };
+	const struct elf_seg above_window[] = {
+		{ 1, 0x1000, MB1_INFO_LIMIT, MB1_INFO_LIMIT, 0x10, 0x10 },
+	};
 	len = make_elf(buf, MB1_INFO_LIMIT, above_window, 1, 0);
 	CHECK_EQ(mb1_parse(buf, len, &im, &why), 0);
 	CHECK_EQ(mb1_load(&im, buf, len, ram, RAM_16M), 0);

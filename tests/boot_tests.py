@@ -1,0 +1,99 @@
+"""The boot scenarios: what each boots and what its serial log must (and must not) show."""
+from emu import Scenario, Expect, Absent, InOrder
+
+# Every run: the hypervisor itself never faults, and the run ends by powering off.
+HEALTHY = [
+    Absent("no-hypervisor-fault", r"PANIC|CPU exception"),
+    Expect("powers-off-when-idle", r"^\[cpu0\] powering off"),
+]
+
+SCENARIOS = [
+    Scenario(
+        name="demo",
+        guests=[("demo", "demo greeting=hello")],
+        checks=[
+            Expect("vmx-enabled", r"^\[cpu0\] vmx: EPT with 2 MiB pages"),
+            Expect("partition-printed", r"^\[cpu0\] guest demo: id 0, RAM 0x[0-9a-f]+-0x[0-9a-f]+ \(16 MiB\)"),
+            Expect("guest-prints", r"^\[demo\] Hello from Cloison guest$"),
+            Expect("guest-gets-cmdline", r"^\[demo\] demo: command line: 'demo greeting=hello'$"),
+            Expect("guest-gets-memory", r"^\[demo\] demo: mem_lower 639 KiB, mem_upper 15360 KiB$"),
+            Expect("cpuid-signature", r"^\[demo\] demo: hypervisor signature: 'Cloison'"),
+            InOrder("exit-code", [r"^\[demo\] demo: exiting with code 42$",
+                                  r"^\[cpu0\] guest demo stopped: exit code 42 \(port 0xf4\)$"]),
+        ] + HEALTHY,
+    ),
+    Scenario(
+        name="faults",
+        guests=[
+            ("eptpast", "eptpast"),
+            ("triple", "triple"),
+            ("vmxon", "vmxon"),
+            ("hcall", "hcall"),
+            ("aout", "aout"),
+            ("halt", "halt"),
+            ("demo", "demo"),
+        ],
+        checks=[
+            InOrder("ept-violation-past-ram", [
+                r"^\[eptpast\] eptpast: writing at 0x01000000",
+                r"^\[cpu0\] guest eptpast stopped: EPT violation: write at guest-physical 0x1000000 "
+                r"\(outside the guest's RAM\)"]),
+            Absent("ept-violation-stops-guest", r"eptpast: SURVIVED"),
+            Expect("triple-fault-stops-guest", r"^\[cpu0\] guest triple stopped: triple fault"),
+            Absent("triple-fault-no-survivor", r"triple: SURVIVED"),
+            InOrder("vmxon-gets-ud", [r"^\[vmxon\] vmxon: #UD caught",
+                                      r"^\[cpu0\] guest vmxon stopped: exit code 85 \(port 0xf4\)"]),
+            Expect("unknown-hypercall-errors", r"^\[hcall\] hcall: unknown returned 0xffffffff"),
+            Expect("unemulated-port-reads-ones", r"^\[hcall\] hcall: port 0x80 reads 0xff\b"),
+            Expect("hypercall-exit", r"^\[cpu0\] guest hcall stopped: exit code 9 \(hypercall\)"),
+            InOrder("aout-kludge-loads", [r"^\[aout\] aout: loaded via a.out kludge",
+                                          r"^\[cpu0\] guest aout stopped: exit code 7 \(port 0xf4\)"]),
+            Expect("hlt-halts-guest", r"^\[cpu0\] guest halt halted \(HLT with interrupts off"),
+            Expect("others-run-on", r"^\[cpu0\] guest demo stopped: exit code 42 \(port 0xf4\)"),
+        ] + HEALTHY,
+    ),
+    Scenario(
+        name="bad-image",
+        guests=[("demo", "demo")],
+        modules=[("linker.ld", "notakernel")],
+        checks=[
+            Expect("refused-with-reason",
+                   r"^\[cpu0\] error: guest notakernel: image 'notakernel' is not a usable Multiboot kernel: .+"),
+            Expect("others-start", r"^\[cpu0\] guest demo stopped: exit code 42"),
+        ] + HEALTHY,
+    ),
+    Scenario(
+        name="qemu-no-vtx-intel",
+        emulator="qemu",
+        qemu_cpu="Skylake-Client",
+        guests=[("demo", "demo")],
+        timeout=60,
+        checks=[
+            Expect("clear-refusal", r"^\[cpu0\] error: vmx: cannot run guests: CPUID.1:ECX.VMX\[bit 5\] is 0"),
+            Expect("stays-up", r"^\[cpu0\] powering off"),
+            Absent("no-guest-started", r"^\[demo\]"),
+        ] + HEALTHY[:1],
+    ),
+    Scenario(
+        name="qemu-no-vtx-amd",
+        emulator="qemu",
+        guests=[("demo", "demo")],
+        timeout=60,
+        checks=[
+            Expect("clear-refusal", r"^\[cpu0\] error: vmx: cannot run guests: not an Intel CPU \(CPUID vendor AuthenticAMD\)"),
+        ] + HEALTHY,
+    ),
+    Scenario(
+        name="qemu-uefi",
+        emulator="qemu-uefi",
+        qemu_cpu="Skylake-Client",
+        guests=[("demo", "demo")],
+        timeout=90,
+        checks=[
+            Expect("boots-under-uefi", r"^\[cpu0\] Cloison .*partitioning hypervisor"),
+            Expect("memory-map", r"^\[cpu0\] memory: \d+ KiB usable RAM"),
+            Expect("acpi-rsdp-found", r"^\[cpu0\] boot: .* ACPI RSDP v2"),
+            Expect("clear-refusal", r"^\[cpu0\] error: vmx: cannot run guests: CPUID.1:ECX.VMX\[bit 5\] is 0"),
+        ] + HEALTHY,
+    ),
+]

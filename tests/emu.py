@@ -1,0 +1,156 @@
+"""Emulator runs for the boot tests: build the scenario's ISO, boot it in Bochs or QEMU under a
+hard timeout, and hand back the serial log. No fixed sleeps: a run ends when the hypervisor powers
+the machine off (onidle=shutdown), or at its timeout, which the checks then report."""
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BOCHS_BIOS = "/usr/share/bochs/BIOS-bochs-latest"
+VGA_BIOS = "/usr/share/vgabios/vgabios.bin"
+OVMF = "/usr/share/ovmf/OVMF.fd"
+
+
+class Check:
+    def evaluate(self, serial):
+        raise NotImplementedError
+
+
+@dataclass
+class Expect(Check):
+    """A line matching pattern appears in the serial log."""
+    name: str
+    pattern: str
+
+    def evaluate(self, serial):
+        if re.search(self.pattern, serial, re.MULTILINE):
+            return True, ""
+        return False, f"expected /{self.pattern}/ in the serial log"
+
+
+@dataclass
+class Absent(Check):
+    """Nothing matching pattern appears in the serial log."""
+    name: str
+    pattern: str
+
+    def evaluate(self, serial):
+        m = re.search(self.pattern, serial, re.MULTILINE)
+        if not m:
+            return True, ""
+        line = serial[serial.rfind("\n", 0, m.start()) + 1:serial.find("\n", m.end())]
+        return False, f"unexpected /{self.pattern}/: {line.strip()!r}"
+
+
+@dataclass
+class InOrder(Check):
+    """The patterns match in this order."""
+    name: str
+    patterns: list
+
+    def evaluate(self, serial):
+        pos = 0
+        for p in self.patterns:
+            m = re.compile(p, re.MULTILINE).search(serial, pos)
+            if not m:
+                return False, f"expected /{p}/ after offset {pos} (order: {self.patterns})"
+            pos = m.end()
+        return True, ""
+
+
+@dataclass
+class Scenario:
+    name: str
+    guests: list = field(default_factory=list)  # (guest name under build/guests, module string)
+    modules: list = field(default_factory=list)  # (path relative to the repo, module string)
+    hv_args: str = "onidle=shutdown"
+    emulator: str = "bochs"  # bochs | qemu | qemu-uefi
+    cpus: int = 1
+    megs: int = 256
+    qemu_cpu: str = "qemu64"
+    timeout: int = 120
+    checks: list = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    serial: str
+    serial_path: str
+    summary: str
+    ended_by_itself: bool
+
+
+def build_iso(scen, build, workdir):
+    iso = os.path.join(workdir, f"{scen.name}.iso")
+    args = [os.path.join(ROOT, "scripts", "mkiso.sh"), iso, os.path.join(build, "cloison.elf"), scen.hv_args]
+    for guest, string in scen.guests:
+        args += [os.path.join(build, "guests", f"{guest}.elf"), string]
+    for path, string in scen.modules:
+        args += [path if os.path.isabs(path) else os.path.join(ROOT, path), string]
+    subprocess.run(args, check=True, env=dict(os.environ, TMPDIR=workdir))
+    return iso
+
+
+def bochsrc(scen, iso, serial_path, log_path, com1=None):
+    com1 = com1 or f"com1: enabled=1, mode=file, dev={serial_path}"
+    return "\n".join([
+        f"megs: {scen.megs}",
+        f"cpu: model=corei7_skylake_x, count={scen.cpus}, ips=50000000",
+        f"romimage: file={BOCHS_BIOS}",
+        f"vgaromimage: file={VGA_BIOS}",
+        f"ata0-master: type=cdrom, path={iso}, status=inserted",
+        "boot: cdrom",
+        "display_library: sdl2",
+        com1,
+        "clock: sync=none",
+        f"log: {log_path}",
+        "panic: action=fatal",
+        "error: action=report",
+        "info: action=ignore",
+        "",
+    ])
+
+
+def boot(scen, build, workdir):
+    iso = build_iso(scen, build, workdir)
+    serial_path = os.path.join(workdir, f"{scen.name}.serial.log")
+    emu_log = os.path.join(workdir, f"{scen.name}.emulator.log")
+    if os.path.exists(serial_path):
+        os.remove(serial_path)
+    env = dict(os.environ)
+    if scen.emulator == "bochs":
+        rc_path = os.path.join(workdir, f"{scen.name}.bochsrc")
+        with open(rc_path, "w") as f:
+            f.write(bochsrc(scen, iso, serial_path, emu_log))
+        cmd_path = os.path.join(workdir, "bochs-continue.txt")
+        with open(cmd_path, "w") as f:
+            f.write("c\n")
+        cmd = ["bochs", "-q", "-f", rc_path, "-rc", cmd_path]
+        env["SDL_VIDEODRIVER"] = "dummy"
+    else:
+        cmd = ["qemu-system-x86_64", "-cdrom", iso, "-serial", f"file:{serial_path}", "-display", "none",
+               "-no-reboot", "-m", str(scen.megs), "-smp", str(scen.cpus), "-cpu", scen.qemu_cpu,
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        if scen.emulator == "qemu-uefi":
+            cmd += ["-bios", OVMF]
+    start = time.monotonic()
+    with open(emu_log + ".stdout", "w") as out:
+        try:
+            proc = subprocess.run(["timeout", "--kill-after=5", str(scen.timeout)] + cmd,
+                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                  env=env, cwd=workdir, timeout=scen.timeout + 30)
+            status = proc.returncode
+        except subprocess.TimeoutExpired:
+            status = 124
+    elapsed = time.monotonic() - start
+    timed_out = status in (124, 137)
+    serial = ""
+    if os.path.exists(serial_path):
+        with open(serial_path, "rb") as f:
+            serial = f.read().decode("utf-8", "replace").replace("\r", "")
+    summary = (f"{scen.emulator} killed at its {scen.timeout} s timeout" if timed_out
+               else f"{scen.emulator} ended with status {status} after {elapsed:.1f} s")
+    return Run(serial, serial_path, summary, not timed_out)
