@@ -28,6 +28,9 @@ _start:
 	movl $boot_stack_top, %esp
 	movl %eax, boot_magic
 	movl %ebx, boot_mbi
+	rdtsc
+	movl %eax, boot_tsc
+	movl %edx, boot_tsc + 4
 
 	/* Long mode present? CPUID 0x80000001 EDX bit 29 (SDM Vol. 2A CPUID). */
 	movl $0x80000000, %eax
@@ -130,7 +133,10 @@ boot_gdt_ptr:
 	.long boot_gdt
 
 	.section .data
-	.globl boot_magic, boot_mbi
+	.globl boot_magic, boot_mbi, boot_tsc
+	.balign 8
+boot_tsc:
+	.quad 0
 boot_magic:
 	.long 0
 boot_mbi:

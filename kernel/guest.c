@@ -9,6 +9,7 @@
 #include "vmx/vmx.h"
 #include "vmx/exit.h"
 #include "drivers/timer.h"
+#include "kernel/x86.h"
 
 #define GUEST_TIME_SLICE_MS 10
 
@@ -210,6 +211,8 @@ static void guest_run_slice(struct guest *g)
 	if (vmx_ctls.has_preemption_timer)
 		vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE,
 			   (tsc_per_ms * GUEST_TIME_SLICE_MS) >> vmx_misc_preemption_rate(vmx_caps.misc));
+	if (!v->launched && !g->start_tsc)
+		g->start_tsc = rdtsc();
 	for (;;) {
 		enum exit_action action;
 

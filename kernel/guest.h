@@ -66,6 +66,7 @@ struct guest {
 	bool exited;      /* stopped by its own request: exit_code is valid */
 	int exit_code;
 	char stop_reason[GUEST_STOP_REASON_MAX];
+	uint64_t start_tsc; /* just before the first VM entry */
 	uint64_t unhandled_io;
 	uint64_t refused_msrs;
 };

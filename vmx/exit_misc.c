@@ -4,6 +4,7 @@
 #include "kernel/hypercall.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
+#include "drivers/timer.h"
 
 enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
@@ -33,6 +34,17 @@ enum exit_action exit_vmcall(struct vcpu *vcpu, const struct vmx_exit *exit)
 	case HC_EXIT:
 		guest_exit(vcpu->guest, (int)(uint32_t)gpr[GPR_RBX], "hypercall");
 		return EXIT_STOPPED;
+	case HC_NOP:
+		gpr[GPR_RAX] = 0;
+		return EXIT_ADVANCE;
+	case HC_BOOT_TSC:
+		gpr[GPR_RAX] = (uint32_t)boot_tsc;
+		gpr[GPR_RDX] = boot_tsc >> 32;
+		return EXIT_ADVANCE;
+	case HC_GUEST_START_TSC:
+		gpr[GPR_RAX] = (uint32_t)vcpu->guest->start_tsc;
+		gpr[GPR_RDX] = vcpu->guest->start_tsc >> 32;
+		return EXIT_ADVANCE;
 	default:
 		gpr[GPR_RAX] = HC_ERR_UNKNOWN;
 		return EXIT_ADVANCE;
