@@ -15,13 +15,13 @@ KERNEL_ASFLAGS := -D__ASSEMBLY__ -I. -I$(BUILD) -m64 -g
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
 # Per-directory source lists.
-BOOT_SRCS := boot/entry.S boot/mb2.c
+BOOT_SRCS := boot/entry.S boot/mb2.c boot/trampoline.S
 KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c kernel/panic.c \
 	kernel/frame.c kernel/mm.c kernel/cpu.c kernel/trap.c kernel/trap_entry.S kernel/mb1.c \
-	kernel/guest.c kernel/cmdline.c
+	kernel/guest.c kernel/cmdline.c kernel/smp.c
 VMX_SRCS := vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
-DRIVER_SRCS := drivers/uart.c drivers/vuart.c drivers/platform.c drivers/timer.c
+DRIVER_SRCS := drivers/uart.c drivers/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c
 
 KERNEL_ALL := $(BOOT_SRCS) $(KERNEL_SRCS) $(VMX_SRCS) $(DRIVER_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_ALL))

@@ -3,6 +3,8 @@
 #include "drivers/platform.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
+#include "kernel/percpu.h"
+#include "drivers/lapic.h"
 
 void platform_power_off(uint8_t code)
 {
@@ -27,6 +29,15 @@ void platform_reboot(void)
 	halt_forever();
 }
 
+void platform_init(void)
+{
+	/* Mask both 8259 PICs: the firmware's IRQ0 would otherwise arrive on exception vector 8. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
 void platform_stop_other_cpus(void)
 {
+	if (cpu_count > 1)
+		lapic_send_nmi_all_others();
 }

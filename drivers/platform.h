@@ -7,6 +7,7 @@
 #define QEMU_DEBUG_EXIT_PORT 0xf4 /* -device isa-debug-exit,iobase=0xf4 */
 #define BOCHS_SHUTDOWN_PORT 0x8900
 
+void platform_init(void);
 __attribute__((noreturn)) void platform_power_off(uint8_t code);
 __attribute__((noreturn)) void platform_reboot(void);
 void platform_stop_other_cpus(void);

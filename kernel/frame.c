@@ -229,6 +229,24 @@ int frame_free(struct frame_pool *pool, uint64_t base, uint64_t size)
 	return extent_union(pool, base, base + size, &added);
 }
 
+int frame_claim(struct frame_pool *pool, uint64_t base, uint64_t size)
+{
+	uint64_t removed;
+	unsigned i;
+
+	if (!size || !IS_ALIGNED(base, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE) ||
+	    size > FRAME_TOP - base)
+		return -E_INVAL;
+
+	/* Extents are coalesced, so a range that is all free lies inside one of them */
+	i = extent_first_touching(pool, base);
+	while (i < pool->count && pool->free[i].end <= base)
+		i++;
+	if (i == pool->count || pool->free[i].base > base || pool->free[i].end < base + size)
+		return -E_EXIST;
+	return extent_cut(pool, base, base + size, &removed);
+}
+
 uint64_t frame_pool_free_bytes(const struct frame_pool *pool)
 {
 	uint64_t bytes = 0;

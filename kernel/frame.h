@@ -36,6 +36,9 @@ int frame_pool_build(struct frame_pool *pool, const struct boot_info *bi, uint64
 uint64_t frame_alloc(struct frame_pool *pool, uint64_t size, uint64_t align);
 /* Gives back an allocated range; E_EXIST when any page of it is already free. */
 int frame_free(struct frame_pool *pool, uint64_t base, uint64_t size);
+/* Takes exactly [base, base + size), page aligned, out of the free list: for memory whose place is
+ * fixed. -E_EXIST with no change when any page of it is not free. */
+int frame_claim(struct frame_pool *pool, uint64_t base, uint64_t size);
 
 uint64_t frame_pool_free_bytes(const struct frame_pool *pool);
 uint64_t frame_pool_largest_free(const struct frame_pool *pool);

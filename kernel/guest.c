@@ -9,6 +9,7 @@
 #include "vmx/vmx.h"
 #include "vmx/exit.h"
 #include "drivers/timer.h"
+#include "drivers/platform.h"
 #include "kernel/x86.h"
 
 #define GUEST_TIME_SLICE_MS 10
@@ -99,7 +100,9 @@ static int guest_load(struct guest *g, const char *cmdline)
 		log_err("guest %s: no room for the Multiboot information: %s", g->name, err_name(err));
 		return err;
 	}
-	return vmcs_setup(&g->vcpu, im.entry, mbi_gpa);
+	g->entry = im.entry;
+	g->mbi_gpa = mbi_gpa;
+	return 0;
 }
 
 int guest_create(const char *name, const struct boot_module *image, const char *cmdline,
@@ -150,7 +153,6 @@ int guest_create(const char *name, const struct boot_module *image, const char *
 	return 0;
 
 fail:
-	vmcs_free(&g->vcpu);
 	if (g->ept.pml4)
 		ept_destroy(&g->ept);
 	phys_free(g->ram_hpa, g->ram_size);
@@ -169,6 +171,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	log_info("guest %s stopped: %s", g->name, g->stop_reason);
 	/* Scrub the partition so nothing of this run leaks into the next. */
 	memset((void *)g->ram_hpa, 0, g->ram_size);
+	guest_check_all_idle();
 }
 
 void guest_exit(struct guest *g, int code, const char *how)
@@ -176,6 +179,17 @@ void guest_exit(struct guest *g, int code, const char *how)
 	g->exited = true;
 	g->exit_code = code;
 	guest_stop(g, "exit code %d (%s)", code, how);
+}
+
+bool guest_power_off_when_idle;
+
+void guest_check_all_idle(void)
+{
+	if (guest_any_active())
+		return;
+	log_info("no runnable guest is left");
+	if (guest_power_off_when_idle)
+		platform_power_off(0);
 }
 
 bool guest_any_active(void)
@@ -204,6 +218,13 @@ static void guest_run_slice(struct guest *g)
 {
 	struct vcpu *v = &g->vcpu;
 
+	if (!v->vmcs_ready) {
+		if (vmcs_setup(v, g->entry, g->mbi_gpa) < 0) {
+			guest_stop(g, "its VMCS could not be set up");
+			return;
+		}
+		v->vmcs_ready = true;
+	}
 	if (vmcs_load(v) < 0) {
 		guest_stop(g, "its VMCS could not be loaded");
 		return;
@@ -232,8 +253,13 @@ void guest_run_cpu(void)
 {
 	unsigned cpu = this_cpu_id();
 	unsigned cursor = guest_count ? guest_count - 1 : 0;
-	struct guest *g;
 
-	while ((g = guest_pick(cpu, &cursor)) != NULL)
-		guest_run_slice(g);
+	for (;;) {
+		struct guest *g = guest_pick(cpu, &cursor);
+
+		if (g)
+			guest_run_slice(g);
+		else
+			cpu_idle_wait(); /* until an IPI brings work */
+	}
 }

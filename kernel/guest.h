@@ -39,6 +39,7 @@ struct vcpu {
 	struct guest_regs regs; /* first: vmx/vmexit.S reaches it through the vcpu pointer */
 	struct guest *guest;
 	uint64_t vmcs_phys;
+	bool vmcs_ready; /* set up on the CPU that runs it (host state is per CPU) */
 	bool launched;
 	unsigned cpu;  /* physical CPU it runs on */
 	uint16_t vpid; /* 0 when VPID is off */
@@ -56,6 +57,8 @@ struct guest {
 	uint64_t ram_hpa; /* one contiguous host-physical range, mapped at guest-physical 0 */
 	struct ept ept;
 	uint64_t eptp;
+	uint32_t entry;   /* guest-physical entry point of the loaded image */
+	uint32_t mbi_gpa; /* its Multiboot information block */
 	struct vcpu vcpu;
 
 	struct vuart uart;
@@ -81,7 +84,10 @@ int guest_create(const char *name, const struct boot_module *image, const char *
 void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void guest_exit(struct guest *g, int code, const char *how);
 bool guest_any_active(void);
-/* Runs the guests of this CPU until none is runnable. */
-void guest_run_cpu(void);
+/* Once no guest can run anywhere: say so and, with onidle=shutdown, power off. */
+void guest_check_all_idle(void);
+extern bool guest_power_off_when_idle;
+/* This CPU's scheduler loop: runs its guests round robin, sleeps in HLT when none can run. */
+__attribute__((noreturn)) void guest_run_cpu(void);
 
 #endif

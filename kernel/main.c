@@ -13,6 +13,8 @@
 #include "drivers/uart.h"
 #include "drivers/platform.h"
 #include "drivers/timer.h"
+#include "drivers/lapic.h"
+#include "kernel/smp.h"
 
 #define DEFAULT_GUEST_RAM (16 * MiB)
 #define CLOISON_VERSION "0.1"
@@ -102,6 +104,15 @@ static void guests_from_modules(const struct boot_info *bi, const struct options
 	}
 }
 
+/* Starts every processor the firmware lists; without a list, Cloison runs on the boot CPU. */
+static void cpus_start(void)
+{
+	uint32_t apic_ids[MAX_CPUS];
+	unsigned n = 0;
+
+	log_info("smp: %u CPUs running", smp_start(apic_ids, n));
+}
+
 __attribute__((noreturn)) static void idle(const struct options *opt)
 {
 	if (opt->shutdown_when_idle)
@@ -126,6 +137,8 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	console_init(boot_info.cmdline);
 	trap_init();
 	cpu_init(&bsp_cpu, 0);
+	platform_init();
+	lapic_init();
 	log_info("Cloison %s, a partitioning hypervisor for Intel VT-x", CLOISON_VERSION);
 	if (magic != MB2_BOOTLOADER_MAGIC) {
 		log_err("boot: not started by a multiboot2 loader (EAX = 0x%x, expected 0x%x)", magic,
@@ -142,9 +155,11 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	if (mm_init(&boot_info) < 0)
 		halt_forever();
 	log_info("timer: TSC runs at %lu kHz (PIT calibration)", tsc_calibrate());
+	cpus_start();
 
 	if (vmx_detect(why, sizeof(why)) < 0) {
 		log_err("vmx: cannot run guests: %s", why);
+		smp_release(SMP_IDLE);
 		idle(&opt);
 	}
 	log_info("vmx: VMCS revision 0x%x, controls pin 0x%x cpu 0x%x cpu2 0x%x exit 0x%x entry 0x%x",
@@ -160,7 +175,8 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	guests_from_modules(&boot_info, &opt);
 	if (!guest_count)
 		log_warn("no guest to run: give Cloison Multiboot kernels as GRUB modules");
+	guest_power_off_when_idle = opt.shutdown_when_idle;
+	smp_release(SMP_RUN);
+	guest_check_all_idle();
 	guest_run_cpu();
-	log_info("no runnable guest is left");
-	idle(&opt);
 }

@@ -5,6 +5,7 @@
 #include "kernel/panic.h"
 #include "kernel/x86.h"
 #include "kernel/lib.h"
+#include "drivers/lapic.h"
 
 struct __attribute__((packed)) idt_gate {
 	uint16_t offset_low;
@@ -61,7 +62,9 @@ void trap_load_idt(void)
 void trap_handle(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
-		log_warn("unexpected interrupt vector %lu ignored", f->vector);
+		/* Wake-up IPIs only end a HLT; the APIC's spurious vector needs no EOI (SDM Vol. 3A 10.9). */
+		if (f->vector != 0xff)
+			lapic_eoi();
 		return;
 	}
 	if (f->vector == 2 && panic_in_progress())

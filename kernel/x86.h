@@ -219,6 +219,12 @@ static inline void irq_disable(void)
 	__asm__ volatile("cli" ::: "memory");
 }
 
+/* Sleeps until an interrupt; STI's one-instruction shadow makes the pair race-free. */
+static inline void cpu_idle_wait(void)
+{
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
 static inline void halt(void)
 {
 	__asm__ volatile("hlt" ::: "memory");

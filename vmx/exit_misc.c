@@ -3,6 +3,7 @@
 #include "vmx/vmx.h"
 #include "kernel/hypercall.h"
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "kernel/x86.h"
 #include "drivers/timer.h"
 
@@ -16,6 +17,7 @@ enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 	/* Nothing can interrupt a guest yet: with or without IF it sleeps until stopped. */
 	log_info("guest %s halted (HLT with interrupts %s at rip 0x%lx)", g->name,
 		 interrupts_on ? "on, no interrupt source" : "off", exit->guest_rip);
+	guest_check_all_idle();
 	return EXIT_YIELD;
 }
 
@@ -178,8 +180,11 @@ enum exit_action exit_exception_nmi(struct vcpu *vcpu, const struct vmx_exit *ex
 {
 	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFO);
 
-	if (((info >> 8) & 7) == 2)
+	if (((info >> 8) & 7) == 2) {
+		if (panic_in_progress())
+			halt_forever(); /* the panicking CPU stops the others with NMIs */
 		return EXIT_RESUME;
+	}
 	vcpu_dump(vcpu);
 	guest_stop(vcpu->guest, "unexpected exception exit: vector %u, rip 0x%lx", info & 0xff,
 		   exit->guest_rip);

@@ -403,6 +403,62 @@ static void test_floor_ceiling(void)
 	CHECK_EQ(pool.usable_bytes, 0);
 }
 
+static void test_claim(void)
+{
+	struct frame_pool before;
+
+	frame_pool_init(&pool);
+	CHECK_EQ(frame_pool_add(&pool, 0x100000, 0x200000), 0);
+	CHECK_EQ(frame_pool_add(&pool, 0x300000, 0x400000), 0);
+	before = pool;
+
+	/* Anything not entirely free changes nothing */
+	CHECK_EQ(frame_claim(&pool, 0x80000, 0x100000), -E_EXIST);
+	CHECK_EQ(frame_claim(&pool, 0x1ff000, 0x2000), -E_EXIST);
+	CHECK_EQ(frame_claim(&pool, 0x100000, 0x300000), -E_EXIST);
+	CHECK_EQ(frame_claim(&pool, 0x200000, 0x1000), -E_EXIST);
+	CHECK_EQ(frame_claim(&pool, 0x400000, 0x1000), -E_EXIST);
+	CHECK_EQ(frame_claim(&pool, 0x100800, 0x1000), -E_INVAL);
+	CHECK_EQ(frame_claim(&pool, 0x100000, 0x800), -E_INVAL);
+	CHECK_EQ(frame_claim(&pool, 0x100000, 0), -E_INVAL);
+	CHECK_EQ(frame_claim(&pool, 0xfffffffffff00000ull, 0x200000), -E_INVAL);
+	CHECK(memcmp(&before, &pool, sizeof(pool)) == 0);
+
+	/* Middle, start, end, whole */
+	CHECK_EQ(frame_claim(&pool, 0x140000, 0x10000), 0);
+	CHECK_EQ(pool.count, 3);
+	CHECK_EQ(pool.free[0].end, 0x140000);
+	CHECK_EQ(pool.free[1].base, 0x150000);
+	CHECK_EQ(frame_claim(&pool, 0x140000, 0x1000), -E_EXIST);
+	CHECK_EQ(frame_claim(&pool, 0x100000, 0x1000), 0);
+	CHECK_EQ(pool.free[0].base, 0x101000);
+	CHECK_EQ(frame_claim(&pool, 0x1ff000, 0x1000), 0);
+	CHECK_EQ(pool.free[1].end, 0x1ff000);
+	CHECK_EQ(frame_claim(&pool, 0x300000, 0x100000), 0);
+	CHECK_EQ(pool.count, 2);
+	CHECK_EQ(pool.reserved_bytes, 0);
+	CHECK_EQ(frame_pool_free_bytes(&pool), 0x3f000 + 0xaf000);
+	check_invariants(&pool);
+
+	/* Claimed memory goes back with frame_free */
+	CHECK_EQ(frame_free(&pool, 0x140000, 0x10000), 0);
+	CHECK_EQ(frame_free(&pool, 0x100000, 0x1000), 0);
+	CHECK_EQ(frame_free(&pool, 0x1ff000, 0x1000), 0);
+	CHECK_EQ(pool.count, 1);
+	CHECK_EQ(pool.free[0].base, 0x100000);
+	CHECK_EQ(pool.free[0].end, 0x200000);
+
+	/* A claim that splits an extent needs a free slot */
+	frame_pool_init(&pool);
+	for (unsigned i = 0; i < FRAME_MAX_EXTENTS; i++)
+		CHECK_EQ(frame_pool_add(&pool, (1 + 8ULL * i) * PAGE_SIZE, (4 + 8ULL * i) * PAGE_SIZE),
+			 0);
+	before = pool;
+	CHECK_EQ(frame_claim(&pool, 2 * PAGE_SIZE, PAGE_SIZE), -E_FULL);
+	CHECK(memcmp(&before, &pool, sizeof(pool)) == 0);
+	CHECK_EQ(frame_claim(&pool, 1 * PAGE_SIZE, PAGE_SIZE), 0);
+}
+
 static uint64_t rng_state = 0x243f6a8885a308d3ull;
 
 static uint64_t rng(void)
@@ -430,6 +486,42 @@ static void check_model(const bool *model)
 			in = true;
 		CHECK_EQ(in, model[p]);
 	}
+}
+
+/* frame_claim against the bitmap model: it succeeds exactly when every page is free. */
+static void test_claim_model(void)
+{
+	static bool model[MODEL_PAGES];
+
+	memset(model, 0, sizeof(model));
+	frame_pool_init(&pool);
+	for (int iter = 0; iter < 20000; iter++) {
+		uint64_t a = 1 + rng() % (MODEL_PAGES - 1), n = 1 + rng() % 24;
+		uint64_t end = MIN(a + n, (uint64_t)MODEL_PAGES);
+		bool all_free = true;
+		int err;
+
+		if (rng() % 3 == 0) {
+			err = frame_pool_add(&pool, a * PAGE_SIZE, end * PAGE_SIZE);
+			if (!err)
+				for (uint64_t p = a; p < end; p++)
+					model[p] = true;
+			continue;
+		}
+		for (uint64_t p = a; p < end; p++)
+			all_free &= model[p];
+		err = frame_claim(&pool, a * PAGE_SIZE, (end - a) * PAGE_SIZE);
+		if (!all_free)
+			CHECK_EQ(err, -E_EXIST);
+		else if (!err)
+			for (uint64_t p = a; p < end; p++)
+				model[p] = false;
+		else
+			CHECK_EQ(err, -E_FULL);
+		if (iter % 64 == 0)
+			check_model(model);
+	}
+	check_model(model);
 }
 
 static void test_model_random(void)
@@ -506,5 +598,7 @@ int main(void)
 	RUN_TEST(test_overlapping_map);
 	RUN_TEST(test_floor_ceiling);
 	RUN_TEST(test_model_random);
+	RUN_TEST(test_claim);
+	RUN_TEST(test_claim_model);
 	return test_any_failed;
 }

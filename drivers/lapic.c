@@ -1,0 +1,98 @@
+/* Local APIC access: MMIO registers in xAPIC mode, MSRs 0x800+ in x2APIC mode (SDM Vol. 3A 10.12). */
+#include "drivers/lapic.h"
+#include "kernel/x86.h"
+
+#define APIC_BASE_EXTD (1ull << 10)
+#define APIC_BASE_ENABLE (1ull << 11)
+#define REG_ID 0x20
+#define REG_EOI 0xb0
+#define REG_SVR 0xf0
+#define REG_ICR_LOW 0x300
+#define REG_ICR_HIGH 0x310
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define ICR_FIXED 0x000
+#define ICR_NMI 0x400
+#define ICR_INIT 0x500
+#define ICR_STARTUP 0x600
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_ALL_BUT_SELF (3u << 18)
+
+static uint64_t lapic_base(void)
+{
+	return rdmsr(MSR_IA32_APIC_BASE) & 0xfffff000ull;
+}
+
+bool lapic_x2apic_mode(void)
+{
+	return (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD) != 0;
+}
+
+static uint32_t lapic_read(unsigned reg)
+{
+	if (lapic_x2apic_mode())
+		return (uint32_t)rdmsr(0x800 + reg / 16);
+	return *(volatile uint32_t *)(lapic_base() + reg);
+}
+
+static void lapic_write(unsigned reg, uint32_t value)
+{
+	if (lapic_x2apic_mode())
+		wrmsr(0x800 + reg / 16, value);
+	else
+		*(volatile uint32_t *)(lapic_base() + reg) = value;
+}
+
+/* x2APIC has one 64-bit ICR MSR; xAPIC writes the high half first, SDM Vol. 3A 10.6.1 */
+static void lapic_icr(uint32_t dest, uint32_t low)
+{
+	if (lapic_x2apic_mode()) {
+		wrmsr(0x830, ((uint64_t)dest << 32) | low);
+		return;
+	}
+	lapic_write(REG_ICR_HIGH, dest << 24);
+	lapic_write(REG_ICR_LOW, low);
+	for (unsigned spins = 0; lapic_read(REG_ICR_LOW) & ICR_DELIVERY_PENDING; spins++)
+		if (spins > 1000000)
+			break;
+}
+
+void lapic_init(void)
+{
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+
+	if (!(base & APIC_BASE_ENABLE))
+		wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_ENABLE);
+	lapic_write(REG_SVR, 0x100 | 0xff); /* APIC software enable, spurious vector 0xff */
+}
+
+uint32_t lapic_id(void)
+{
+	uint32_t id = lapic_read(REG_ID);
+
+	return lapic_x2apic_mode() ? id : id >> 24;
+}
+
+void lapic_eoi(void)
+{
+	lapic_write(REG_EOI, 0);
+}
+
+void lapic_start_ap(uint32_t apic_id, uint8_t sipi_vector, void (*delay_us)(uint64_t))
+{
+	lapic_icr(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+	delay_us(10000);
+	for (int i = 0; i < 2; i++) {
+		lapic_icr(apic_id, ICR_STARTUP | sipi_vector);
+		delay_us(200);
+	}
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	lapic_icr(apic_id, ICR_FIXED | vector);
+}
+
+void lapic_send_nmi_all_others(void)
+{
+	lapic_icr(0, ICR_NMI | ICR_ALL_BUT_SELF);
+}

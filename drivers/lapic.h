@@ -1,0 +1,20 @@
+/* The hypervisor's own local APIC (xAPIC MMIO or x2APIC MSRs): IDs, IPIs, EOI. */
+#ifndef CLOISON_LAPIC_H
+#define CLOISON_LAPIC_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define LAPIC_DEFAULT_BASE 0xfee00000ull
+#define VECTOR_WAKEUP 0xf0 /* IPI that wakes an idle CPU to look for work */
+
+void lapic_init(void);       /* software-enable this CPU's APIC */
+uint32_t lapic_id(void);
+bool lapic_x2apic_mode(void);
+void lapic_eoi(void);
+/* INIT, then two start-up IPIs for the page at vector << 12 (SDM Vol. 3A 8.4.4.1). delay_us waits. */
+void lapic_start_ap(uint32_t apic_id, uint8_t sipi_vector, void (*delay_us)(uint64_t));
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+void lapic_send_nmi_all_others(void);
+
+#endif
