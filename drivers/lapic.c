@@ -9,6 +9,12 @@
 #define REG_SVR 0xf0
 #define REG_ICR_LOW 0x300
 #define REG_ICR_HIGH 0x310
+#define REG_LVT_TIMER 0x320
+#define REG_TIMER_INITIAL 0x380
+#define REG_TIMER_CURRENT 0x390
+#define REG_TIMER_DIVIDE 0x3e0
+#define LVT_TIMER_PERIODIC (1u << 17)
+#define LVT_MASKED (1u << 16)
 #define ICR_DELIVERY_PENDING (1u << 12)
 #define ICR_FIXED 0x000
 #define ICR_NMI 0x400
@@ -95,4 +101,23 @@ void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 void lapic_send_nmi_all_others(void)
 {
 	lapic_icr(0, ICR_NMI | ICR_ALL_BUT_SELF);
+}
+
+/* The APIC timer's clock is model-specific (SDM Vol. 3A 10.5.4): measure it against the TSC. */
+void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_ms)
+{
+	uint64_t start, window = tsc_per_ms / 10; /* 100 us */
+	uint32_t counted, per_us;
+
+	lapic_write(REG_TIMER_DIVIDE, 0xb); /* divide by 1 */
+	lapic_write(REG_LVT_TIMER, LVT_MASKED | vector);
+	lapic_write(REG_TIMER_INITIAL, 0xffffffffu);
+	start = rdtsc();
+	while (rdtsc() - start < window)
+		;
+	counted = 0xffffffffu - lapic_read(REG_TIMER_CURRENT);
+	per_us = counted / 100 ? counted / 100 : 1;
+	lapic_write(REG_TIMER_INITIAL, 0);
+	lapic_write(REG_LVT_TIMER, LVT_TIMER_PERIODIC | vector);
+	lapic_write(REG_TIMER_INITIAL, (uint32_t)(per_us * period_us));
 }

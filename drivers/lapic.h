@@ -7,6 +7,7 @@
 
 #define LAPIC_DEFAULT_BASE 0xfee00000ull
 #define VECTOR_WAKEUP 0xf0 /* IPI that wakes an idle CPU to look for work */
+#define VECTOR_TICK 0xef   /* the console CPU's periodic timer */
 
 void lapic_init(void);       /* software-enable this CPU's APIC */
 uint32_t lapic_id(void);
@@ -16,5 +17,7 @@ void lapic_eoi(void);
 void lapic_start_ap(uint32_t apic_id, uint8_t sipi_vector, void (*delay_us)(uint64_t));
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 void lapic_send_nmi_all_others(void);
+/* Periodic timer interrupt on vector every period_us, calibrated against the TSC. */
+void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_ms);
 
 #endif

@@ -217,6 +217,7 @@ static struct guest *guest_pick(unsigned cpu, unsigned *cursor)
 static void guest_run_slice(struct guest *g)
 {
 	struct vcpu *v = &g->vcpu;
+	uint64_t start;
 
 	if (!v->vmcs_ready) {
 		if (vmcs_setup(v, g->entry, g->mbi_gpa) < 0) {
@@ -234,6 +235,8 @@ static void guest_run_slice(struct guest *g)
 			   (tsc_per_ms * GUEST_TIME_SLICE_MS) >> vmx_misc_preemption_rate(vmx_caps.misc));
 	if (!v->launched && !g->start_tsc)
 		g->start_tsc = rdtsc();
+	v->switches++;
+	start = rdtsc();
 	for (;;) {
 		enum exit_action action;
 
@@ -241,12 +244,13 @@ static void guest_run_slice(struct guest *g)
 			vmx_report_instruction_error(v->launched ? "VMRESUME" : "VMLAUNCH");
 			vcpu_dump(v);
 			guest_stop(g, "VM entry failed");
-			return;
+			break;
 		}
 		action = vmx_handle_exit(v);
-		if (action == EXIT_STOPPED || action == EXIT_YIELD)
-			return;
+		if (action == EXIT_STOPPED || action == EXIT_YIELD || g->state != GUEST_RUNNING)
+			break;
 	}
+	v->run_ticks += rdtsc() - start;
 }
 
 void guest_run_cpu(void)

@@ -46,6 +46,10 @@ struct vcpu {
 	uint64_t exits[EXIT_REASON_MAX];
 	uint64_t exits_total;
 	uint64_t entry_failures;
+	uint32_t last_exit_reason;
+	uint64_t last_exit_qualification;
+	uint64_t run_ticks; /* TSC ticks between its entries and its exits' ends */
+	uint64_t switches;  /* times the scheduler put it on its CPU */
 };
 
 struct guest {

@@ -37,6 +37,18 @@ const char *trap_name(uint64_t vector)
 	return vector < 32 ? exception_names[vector] : "external interrupt";
 }
 
+void (*tick_handler)(void);
+
+void host_interrupt(unsigned vector)
+{
+	/* The APIC's spurious vector needs no EOI (SDM Vol. 3A 10.9); wake-up IPIs only end a HLT. */
+	if (vector == 0xff)
+		return;
+	lapic_eoi();
+	if (vector == VECTOR_TICK && tick_handler)
+		tick_handler();
+}
+
 void trap_init(void)
 {
 	for (unsigned v = 0; v < 256; v++) {
@@ -62,9 +74,7 @@ void trap_load_idt(void)
 void trap_handle(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
-		/* Wake-up IPIs only end a HLT; the APIC's spurious vector needs no EOI (SDM Vol. 3A 10.9). */
-		if (f->vector != 0xff)
-			lapic_eoi();
+		host_interrupt((unsigned)f->vector);
 		return;
 	}
 	if (f->vector == 2 && panic_in_progress())

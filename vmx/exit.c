@@ -123,6 +123,8 @@ enum exit_action vmx_handle_exit(struct vcpu *vcpu)
 	exit.instruction_length = (uint32_t)vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LENGTH);
 
 	vcpu->exits_total++;
+	vcpu->last_exit_reason = exit.full_reason;
+	vcpu->last_exit_qualification = exit.qualification;
 	if (exit.reason < EXIT_REASON_MAX) {
 		vcpu->exits[exit.reason]++;
 		handler = exit_handlers[exit.reason];

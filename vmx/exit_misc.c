@@ -4,6 +4,7 @@
 #include "kernel/hypercall.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "drivers/timer.h"
 
@@ -160,12 +161,15 @@ enum exit_action exit_vmx_instruction(struct vcpu *vcpu, const struct vmx_exit *
 	return EXIT_RESUME;
 }
 
+/* The interrupt was acknowledged on exit (SDM Vol. 3C 25.2); the handler is the host's own. */
 enum exit_action exit_external_interrupt(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
-	(void)vcpu;
+	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFO);
+
 	(void)exit;
-	/* Acknowledged on exit; the host has no interrupt sources of its own yet. */
-	return EXIT_RESUME;
+	if (info & (1u << 31))
+		host_interrupt(info & 0xff);
+	return vcpu->guest->state == GUEST_RUNNING ? EXIT_RESUME : EXIT_YIELD;
 }
 
 enum exit_action exit_preemption_timer(struct vcpu *vcpu, const struct vmx_exit *exit)
