@@ -18,7 +18,8 @@ KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecsta
 BOOT_SRCS := boot/entry.S boot/mb2.c boot/trampoline.S
 KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c kernel/panic.c \
 	kernel/frame.c kernel/mm.c kernel/cpu.c kernel/trap.c kernel/trap_entry.S kernel/mb1.c \
-	kernel/guest.c kernel/cmdline.c kernel/smp.c
+	kernel/guest.c kernel/cmdline.c kernel/smp.c kernel/config.c kernel/plan.c kernel/sched.c \
+	kernel/ring.c kernel/boot_guests.c
 VMX_SRCS := vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
 DRIVER_SRCS := drivers/uart.c drivers/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c
@@ -96,3 +97,5 @@ check: deps
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/bench/bench.mk

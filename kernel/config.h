@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
-#include "kernel/guest.h"
+#include "kernel/limits.h"
 
 #define CONFIG_NAME_MAX 32      /* a guest name and its NUL */
 #define CONFIG_IMAGE_MAX 64     /* a module name (first word of its GRUB string) and its NUL */
@@ -26,6 +26,22 @@
 #define CONFIG_MEMORY_MAX (1024ULL * 1024 * 1024 * 1024)
 #define CONFIG_CPUS_MAX 32      /* bits of cpu_mask */
 
+/* The keys of the file, for guest_config.key_lines. */
+enum config_key {
+	CONFIG_KEY_SLICE,
+	CONFIG_KEY_CONSOLE,
+	CONFIG_KEY_IMAGE,
+	CONFIG_KEY_CMDLINE,
+	CONFIG_KEY_MODULES,
+	CONFIG_KEY_MEMORY,
+	CONFIG_KEY_ADDRESS,
+	CONFIG_KEY_CPUS,
+	CONFIG_KEY_WEIGHT,
+	CONFIG_KEY_AUTOSTART,
+	CONFIG_KEY_CONSOLE_BUFFER,
+	CONFIG_KEY_COUNT,
+};
+
 struct guest_config {
 	char name[CONFIG_NAME_MAX];
 	char image[CONFIG_IMAGE_MAX];     /* default: the guest's name */
@@ -39,6 +55,7 @@ struct guest_config {
 	bool autostart;
 	uint32_t console_buffer;
 	unsigned line; /* of the [guest] header */
+	unsigned key_lines[CONFIG_KEY_COUNT]; /* where each key was given, 0 = not given */
 	bool refused;  /* some error was reported for it: do not start it */
 };
 
@@ -70,12 +87,13 @@ int config_parse(const char *text, size_t len, struct config *out, config_report
 		 void *ctx);
 
 /* Checks the guests that are not refused against env: the image and modules exist, and the one
- * CPU exists. Refuses and reports the bad ones. Returns 0, or -E_INVAL when it reported anything. */
+ * CPU exists. Refuses and reports the bad ones. Returns 0, or -E_INVAL when it reported any. */
 int config_validate(struct config *c, const struct config_env *env, config_report_fn report,
 		    void *ctx);
 
-/* Refuses guest g of c: counts the error and reports "config:LINE: guest NAME: KEY: text"
- * (without "KEY: " when key is NULL). For the later checks (the planner) to report alike. */
+/* Refuses guest g of c: counts the error and reports "config:LINE: guest NAME: KEY: text", LINE
+ * being where key was given, else the [guest] header (and no "KEY: " when key is NULL). For the
+ * later checks (the planner) to report alike. */
 void config_refuse(struct config *c, struct guest_config *g, config_report_fn report, void *ctx,
 		   const char *key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 

@@ -11,8 +11,10 @@
 #include "drivers/timer.h"
 #include "drivers/platform.h"
 #include "kernel/x86.h"
+#include "kernel/cmdline.h"
+#include "kernel/config.h"
+#include "drivers/lapic.h"
 
-#define GUEST_TIME_SLICE_MS 10
 
 struct guest guests[MAX_GUESTS];
 unsigned guest_count;
@@ -50,11 +52,15 @@ static void guest_flush_line(struct guest *g)
 	}
 }
 
-/* Each byte the guest's UART transmits; whole lines go to the console under the guest's name. */
+/* Each byte the guest's UART transmits: kept in its console ring and, in prefixed mode, printed
+ * line by line on the main console under the guest's name. Never waits for the serial line. */
 static void guest_uart_tx(void *ctx, uint8_t byte)
 {
 	struct guest *g = ctx;
 
+	ring_write(&g->console, &byte, 1);
+	if (!g->console_prefixed)
+		return;
 	if (byte == '\n') {
 		guest_flush_line(g);
 		return;
@@ -66,10 +72,18 @@ static void guest_uart_tx(void *ctx, uint8_t byte)
 		guest_flush_line(g);
 }
 
-static int guest_load(struct guest *g, const char *cmdline)
+void guest_console_input(struct guest *g, uint8_t byte)
+{
+	spin_lock(&g->uart_lock);
+	vuart_receive(&g->uart, byte);
+	spin_unlock(&g->uart_lock);
+}
+
+static int guest_load(struct guest *g)
 {
 	const void *image = (const void *)g->image->start;
 	size_t image_size = g->image->end - g->image->start;
+	struct mb1_module modules[MAX_GUEST_MODULES];
 	struct mb1_image im;
 	struct mb1_boot_params params;
 	const char *why = "";
@@ -90,14 +104,22 @@ static int guest_load(struct guest *g, const char *cmdline)
 			err_name(err));
 		return err;
 	}
+	for (unsigned i = 0; i < g->module_count; i++) {
+		modules[i].data = (const void *)g->modules[i]->start;
+		modules[i].size = g->modules[i]->end - g->modules[i]->start;
+		modules[i].string = g->modules[i]->string;
+	}
 	memset(&params, 0, sizeof(params));
 	params.ram_size = g->ram_size;
-	params.cmdline = cmdline;
+	params.cmdline = g->cmdline;
 	params.loader_name = "Cloison";
+	params.modules = modules;
+	params.module_count = g->module_count;
 	params.modules_start = (uint32_t)ALIGN_UP((uint64_t)im.load_end, PAGE_SIZE);
 	err = mb1_boot_setup((uint8_t *)g->ram_hpa, &params, &mbi_gpa);
 	if (err < 0) {
-		log_err("guest %s: no room for the Multiboot information: %s", g->name, err_name(err));
+		log_err("guest %s: its modules and Multiboot information do not fit in its RAM: %s",
+			g->name, err_name(err));
 		return err;
 	}
 	g->entry = im.entry;
@@ -105,58 +127,126 @@ static int guest_load(struct guest *g, const char *cmdline)
 	return 0;
 }
 
-int guest_create(const char *name, const struct boot_module *image, const char *cmdline,
-		 uint64_t ram_size, unsigned cpu)
+static void guest_wake_cpu(const struct guest *g)
 {
-	struct guest *g;
+	if (g->cpu != this_cpu_id() && cpu_table[g->cpu])
+		lapic_send_ipi(cpu_table[g->cpu]->apic_id, VECTOR_WAKEUP);
+}
+
+void guest_set_state(struct guest *g, enum guest_state state)
+{
+	struct per_cpu *cpu = cpu_table[g->cpu];
+
+	spin_lock(&cpu->runq_lock);
+	g->state = state;
+	g->sched.runnable = state == GUEST_RUNNING;
+	spin_unlock(&cpu->runq_lock);
+	if (state == GUEST_RUNNING)
+		guest_wake_cpu(g);
+}
+
+int guest_start(struct guest *g)
+{
 	int err;
 
-	if (guest_count == MAX_GUESTS) {
-		log_err("guest %s: refused: Cloison holds at most %d guests", name, MAX_GUESTS);
-		return -E_FULL;
+	if (g->state != GUEST_STOPPED)
+		return -E_EXIST;
+	/* Fresh, zeroed RAM for every run: nothing of a previous run or owner survives. */
+	memset((void *)g->ram_hpa, 0, g->ram_size);
+	err = guest_load(g);
+	if (err < 0) {
+		fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "its image could not be loaded");
+		return err;
 	}
+	memset(&g->vcpu.exits, 0, sizeof(g->vcpu.exits));
+	g->vcpu.exits_total = 0;
+	g->vcpu.vmcs_ready = false;
+	g->vcpu.launched = false;
+	g->exited = false;
+	g->exit_code = 0;
+	g->stop_reason[0] = '\0';
+	g->start_tsc = 0;
+	g->unhandled_io = 0;
+	g->refused_msrs = 0;
+	g->request = GUEST_REQUEST_NONE;
+	spin_lock(&g->uart_lock);
+	vuart_init(&g->uart, guest_uart_tx, g);
+	spin_unlock(&g->uart_lock);
+	guest_set_state(g, GUEST_RUNNING);
+	return 0;
+}
+
+int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
+		 const struct boot_module *const *modules)
+{
+	struct guest *g;
+	uint64_t console;
+	int err;
+
+	if (guest_count == MAX_GUESTS)
+		return -E_FULL;
 	g = &guests[guest_count];
 	memset(g, 0, sizeof(*g));
 	g->id = guest_count;
-	str_copy(g->name, name, sizeof(g->name));
-	str_copy(g->cmdline, cmdline, sizeof(g->cmdline));
+	str_copy(g->name, gc->name, sizeof(g->name));
+	str_copy(g->cmdline, gc->cmdline, sizeof(g->cmdline));
 	g->image = image;
-	g->ram_size = ALIGN_UP(ram_size, 2 * MiB);
+	for (unsigned i = 0; i < gc->module_count && i < MAX_GUEST_MODULES; i++)
+		g->modules[g->module_count++] = modules[i];
+	g->cpu = (unsigned)__builtin_ctz(gc->cpu_mask);
+	g->ram_hpa = ram_hpa;
+	g->ram_size = gc->memory;
 	g->vcpu.guest = g;
-	g->vcpu.cpu = cpu;
+	g->vcpu.cpu = g->cpu;
 	g->vcpu.vpid = vmx_ctls.has_vpid ? (uint16_t)(g->id + 1) : 0;
-	vuart_init(&g->uart, guest_uart_tx, g);
+	g->sched.id = g->id;
+	g->sched.weight = gc->weight;
+	g->console_prefixed = guest_console_prefixed;
+	g->state = GUEST_STOPPED;
+	fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "not started (autostart = no)");
 
-	g->ram_hpa = phys_alloc_zeroed(g->ram_size, 2 * MiB);
-	if (!g->ram_hpa) {
-		log_err("guest %s: refused: needs %lu MiB of RAM, the largest free range is %lu MiB",
-			name, g->ram_size / MiB, frame_pool_largest_free(&frame_pool) / MiB);
+	console = phys_alloc_zeroed(gc->console_buffer, PAGE_SIZE);
+	if (!console) {
+		log_err("guest %s: refused: no memory for its %u-byte console buffer", g->name,
+			gc->console_buffer);
 		return -E_NOMEM;
 	}
+	ring_init(&g->console, (uint8_t *)console, gc->console_buffer);
 	err = ept_init(&g->ept, &ept_host_mm, vmx_ctls.has_ept_2m);
 	if (!err)
 		err = ept_map(&g->ept, 0, g->ram_hpa, g->ram_size, EPT_RWX, EPT_MEMTYPE_WB);
 	if (err < 0) {
-		log_err("guest %s: refused: building its EPT failed: %s", name, err_name(err));
+		log_err("guest %s: refused: building its EPT failed: %s", g->name, err_name(err));
 		goto fail;
 	}
 	g->eptp = ept_eptp(&g->ept, false);
-	err = guest_load(g, cmdline);
-	if (err < 0)
+	err = sched_add(&cpu_table[g->cpu]->runq, &g->sched);
+	if (err < 0) {
+		log_err("guest %s: refused: cpu%u's run queue: %s", g->name, g->cpu, err_name(err));
 		goto fail;
-
+	}
 	guest_count++;
-	g->state = GUEST_RUNNING;
-	log_info("guest %s: id %u, RAM 0x%lx-0x%lx (%lu MiB) as guest-physical 0-0x%lx, cpu%u, EPT %u tables",
-		 g->name, g->id, g->ram_hpa, g->ram_hpa + g->ram_size, g->ram_size / MiB, g->ram_size,
-		 cpu, g->ept.tables);
+	if (gc->autostart && guest_start(g) < 0)
+		guest_set_state(g, GUEST_STOPPED);
 	return 0;
 
 fail:
 	if (g->ept.pml4)
 		ept_destroy(&g->ept);
-	phys_free(g->ram_hpa, g->ram_size);
+	phys_free(console, gc->console_buffer);
 	return err;
+}
+
+struct guest *guest_find(const char *name_or_id)
+{
+	uint64_t id;
+
+	for (unsigned i = 0; i < guest_count; i++)
+		if (strcmp(guests[i].name, name_or_id) == 0)
+			return &guests[i];
+	if (parse_u64(name_or_id, &id) && id < guest_count)
+		return &guests[id];
+	return NULL;
 }
 
 void guest_stop(struct guest *g, const char *fmt, ...)
@@ -167,7 +257,8 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
 	va_end(ap);
-	g->state = GUEST_STOPPED;
+	guest_set_state(g, GUEST_STOPPED);
+	g->request = GUEST_REQUEST_NONE;
 	log_info("guest %s stopped: %s", g->name, g->stop_reason);
 	/* Scrub the partition so nothing of this run leaks into the next. */
 	memset((void *)g->ram_hpa, 0, g->ram_size);
@@ -182,6 +273,7 @@ void guest_exit(struct guest *g, int code, const char *how)
 }
 
 bool guest_power_off_when_idle;
+bool guest_console_prefixed = true;
 
 void guest_check_all_idle(void)
 {
@@ -195,51 +287,58 @@ void guest_check_all_idle(void)
 bool guest_any_active(void)
 {
 	for (unsigned i = 0; i < guest_count; i++)
-		if (guests[i].state == GUEST_RUNNING)
+		if (guests[i].state == GUEST_RUNNING || guests[i].state == GUEST_PAUSED)
 			return true;
 	return false;
 }
 
-/* Round robin over this CPU's runnable guests, starting after the one that ran last. */
-static struct guest *guest_pick(unsigned cpu, unsigned *cursor)
+/* Carries out what the console CPU asked for; returns whether the guest must leave the CPU. */
+static bool guest_take_request(struct guest *g)
 {
-	for (unsigned n = 0; n < guest_count; n++) {
-		struct guest *g = &guests[(*cursor + 1 + n) % guest_count];
-
-		if (g->state == GUEST_RUNNING && g->vcpu.cpu == cpu) {
-			*cursor = g->id;
-			return g;
-		}
+	switch (g->request) {
+	case GUEST_REQUEST_PAUSE:
+		g->request = GUEST_REQUEST_NONE;
+		guest_set_state(g, GUEST_PAUSED);
+		return true;
+	case GUEST_REQUEST_STOP:
+		guest_stop(g, "stopped from the console");
+		return true;
+	default:
+		return g->state != GUEST_RUNNING;
 	}
-	return NULL;
 }
 
-static void guest_run_slice(struct guest *g)
+/* Runs g until its slice ends, it yields, or it stops; returns the TSC ticks it held the CPU.
+ * slice == 0: no competitor, no preemption needed. */
+static uint64_t guest_run_slice(struct guest *g, uint64_t slice)
 {
 	struct vcpu *v = &g->vcpu;
-	uint64_t start;
+	uint64_t start, timer;
 
 	if (!v->vmcs_ready) {
 		if (vmcs_setup(v, g->entry, g->mbi_gpa) < 0) {
 			guest_stop(g, "its VMCS could not be set up");
-			return;
+			return 0;
 		}
 		v->vmcs_ready = true;
 	}
 	if (vmcs_load(v) < 0) {
 		guest_stop(g, "its VMCS could not be loaded");
-		return;
+		return 0;
 	}
-	if (vmx_ctls.has_preemption_timer)
-		vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE,
-			   (tsc_per_ms * GUEST_TIME_SLICE_MS) >> vmx_misc_preemption_rate(vmx_caps.misc));
-	if (!v->launched && !g->start_tsc)
-		g->start_tsc = rdtsc();
-	v->switches++;
+	if (vmx_ctls.has_preemption_timer) {
+		/* The timer counts TSC ticks >> rate (SDM Vol. 3C 25.5.1); 32 bits wide. */
+		timer = slice ? slice >> vmx_misc_preemption_rate(vmx_caps.misc) : 0xffffffffu;
+		vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, MIN(timer, 0xffffffffu));
+	}
 	start = rdtsc();
+	if (!v->launched && !g->start_tsc)
+		g->start_tsc = start;
 	for (;;) {
 		enum exit_action action;
 
+		if (guest_take_request(g))
+			break;
 		if (vmx_enter(v)) {
 			vmx_report_instruction_error(v->launched ? "VMRESUME" : "VMLAUNCH");
 			vcpu_dump(v);
@@ -247,23 +346,35 @@ static void guest_run_slice(struct guest *g)
 			break;
 		}
 		action = vmx_handle_exit(v);
-		if (action == EXIT_STOPPED || action == EXIT_YIELD || g->state != GUEST_RUNNING)
+		if (action == EXIT_STOPPED || action == EXIT_YIELD)
 			break;
 	}
-	v->run_ticks += rdtsc() - start;
+	return rdtsc() - start;
 }
 
 void guest_run_cpu(void)
 {
-	unsigned cpu = this_cpu_id();
-	unsigned cursor = guest_count ? guest_count - 1 : 0;
+	struct per_cpu *cpu = this_cpu();
 
 	for (;;) {
-		struct guest *g = guest_pick(cpu, &cursor);
+		struct sched_entity *e;
+		uint64_t slice = 0, ran;
 
-		if (g)
-			guest_run_slice(g);
-		else
-			cpu_idle_wait(); /* until an IPI brings work */
+		spin_lock(&cpu->runq_lock);
+		e = sched_pick(&cpu->runq);
+		if (e && !sched_alone(&cpu->runq, e))
+			slice = sched_slice(&cpu->runq, e);
+		spin_unlock(&cpu->runq_lock);
+		if (!e) {
+			uint64_t idle_start = rdtsc();
+
+			cpu_idle_wait(); /* until an IPI or the console tick brings work */
+			cpu->idle_ticks += rdtsc() - idle_start;
+			continue;
+		}
+		ran = guest_run_slice(&guests[e->id], slice);
+		spin_lock(&cpu->runq_lock);
+		sched_account(&cpu->runq, e, ran, !sched_alone(&cpu->runq, e));
+		spin_unlock(&cpu->runq_lock);
 	}
 }

@@ -8,8 +8,11 @@
 #include "vmx/vmcs.h"
 #include "drivers/vuart.h"
 #include "boot/boot_info.h"
+#include "kernel/sched.h"
+#include "kernel/ring.h"
+#include "kernel/spinlock.h"
 
-#define MAX_GUESTS 8
+#include "kernel/limits.h"
 #define GUEST_NAME_MAX 32
 #define GUEST_CMDLINE_MAX 256
 #define GUEST_LINE_MAX 160
@@ -30,7 +33,15 @@ struct guest_regs {
 enum guest_state {
 	GUEST_STOPPED, /* never started, or stopped: see stop_reason */
 	GUEST_RUNNING, /* runnable */
+	GUEST_PAUSED,  /* taken off its CPU by the operator, state kept */
 	GUEST_HALTED,  /* HLT with nothing to wake it */
+};
+
+/* What the console CPU asks of a guest's own CPU; that CPU carries it out at its next exit. */
+enum guest_request {
+	GUEST_REQUEST_NONE,
+	GUEST_REQUEST_PAUSE,
+	GUEST_REQUEST_STOP,
 };
 
 struct guest;
@@ -52,11 +63,16 @@ struct vcpu {
 	uint64_t switches;  /* times the scheduler put it on its CPU */
 };
 
+struct guest_config;
+
 struct guest {
 	unsigned id;
 	char name[GUEST_NAME_MAX];
 	char cmdline[GUEST_CMDLINE_MAX];
 	const struct boot_module *image;
+	const struct boot_module *modules[MAX_GUEST_MODULES]; /* handed to it as Multiboot modules */
+	unsigned module_count;
+	unsigned cpu; /* the physical CPU its vCPU runs on */
 	uint64_t ram_size;
 	uint64_t ram_hpa; /* one contiguous host-physical range, mapped at guest-physical 0 */
 	struct ept ept;
@@ -64,16 +80,21 @@ struct guest {
 	uint32_t entry;   /* guest-physical entry point of the loaded image */
 	uint32_t mbi_gpa; /* its Multiboot information block */
 	struct vcpu vcpu;
+	struct sched_entity sched;
 
+	struct spinlock uart_lock; /* the guest's CPU and the console CPU both reach the UART */
 	struct vuart uart;
+	struct ring console;       /* everything the guest's UART sent, for `console GUEST` */
+	bool console_prefixed;     /* also print each line on the main console as "[name] text" */
 	char line[GUEST_LINE_MAX];
 	unsigned line_len;
 
-	enum guest_state state;
+	volatile enum guest_state state;
+	volatile enum guest_request request;
 	bool exited;      /* stopped by its own request: exit_code is valid */
 	int exit_code;
 	char stop_reason[GUEST_STOP_REASON_MAX];
-	uint64_t start_tsc; /* just before the first VM entry */
+	uint64_t start_tsc; /* just before the first VM entry of this run */
 	uint64_t unhandled_io;
 	uint64_t refused_msrs;
 };
@@ -81,17 +102,26 @@ struct guest {
 extern struct guest guests[MAX_GUESTS];
 extern unsigned guest_count;
 
-/* Creates and loads a guest from a Multiboot image module; on error prints why and returns < 0. */
-int guest_create(const char *name, const struct boot_module *image, const char *cmdline,
-		 uint64_t ram_size, unsigned cpu);
-/* Stops a guest for good with a reason printed on the console (its RAM is scrubbed). */
+/* Creates a guest in the RAM the planner gave it; when gc->autostart, loads its image and queues
+ * it on its CPU. On error prints why and returns < 0 (the caller frees the RAM). */
+int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
+		 const struct boot_module *const *modules);
+/* Loads a stopped guest's image into freshly zeroed RAM and makes it runnable on its CPU. */
+int guest_start(struct guest *g);
+/* Stops a guest for good with a reason printed on the console; its RAM is scrubbed.
+ * @pre called on the guest's own CPU, or while it is not running. */
 void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void guest_exit(struct guest *g, int code, const char *how);
+void guest_set_state(struct guest *g, enum guest_state state);
+struct guest *guest_find(const char *name_or_id);
 bool guest_any_active(void);
 /* Once no guest can run anywhere: say so and, with onidle=shutdown, power off. */
 void guest_check_all_idle(void);
 extern bool guest_power_off_when_idle;
+extern bool guest_console_prefixed; /* console = prefixed in the configuration */
 /* This CPU's scheduler loop: runs its guests round robin, sleeps in HLT when none can run. */
 __attribute__((noreturn)) void guest_run_cpu(void);
+/* Bytes typed for the guest go to its UART's receive FIFO. */
+void guest_console_input(struct guest *g, uint8_t byte);
 
 #endif

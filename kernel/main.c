@@ -15,6 +15,7 @@
 #include "drivers/timer.h"
 #include "drivers/lapic.h"
 #include "kernel/smp.h"
+#include "kernel/boot_guests.h"
 
 #define DEFAULT_GUEST_RAM (16 * MiB)
 #define CLOISON_VERSION "0.1"
@@ -85,25 +86,6 @@ static void boot_report(const struct boot_info *bi)
 			 BOOT_MAX_MODULES);
 }
 
-/* Before the configuration file lands, each boot module is a guest: "NAME [ARGS...]". */
-static void guests_from_modules(const struct boot_info *bi, const struct options *opt)
-{
-	for (unsigned i = 0; i < bi->module_count; i++) {
-		const struct boot_module *m = &bi->modules[i];
-		char name[GUEST_NAME_MAX];
-		size_t len = 0;
-
-		while (m->string[len] && m->string[len] != ' ' && len < sizeof(name) - 1) {
-			name[len] = m->string[len];
-			len++;
-		}
-		name[len] = '\0';
-		if (!len)
-			str_copy(name, "guest", sizeof(name));
-		guest_create(name, m, m->string, opt->guest_ram, 0);
-	}
-}
-
 /* Starts every processor the firmware lists; without a list, Cloison runs on the boot CPU. */
 static void cpus_start(void)
 {
@@ -172,7 +154,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 		log_err("vmx: cannot enter VMX operation on cpu0");
 		idle(&opt);
 	}
-	guests_from_modules(&boot_info, &opt);
+	guests_boot(&boot_info, boot_info.cmdline, opt.guest_ram);
 	if (!guest_count)
 		log_warn("no guest to run: give Cloison Multiboot kernels as GRUB modules");
 	guest_power_off_when_idle = opt.shutdown_when_idle;

@@ -6,6 +6,7 @@
 
 struct frame_pool frame_pool;
 static struct spinlock mm_lock;
+static uint64_t allocated_bytes;
 
 int mm_init(const struct boot_info *bi)
 {
@@ -35,6 +36,8 @@ uint64_t phys_alloc_zeroed(uint64_t size, uint64_t align)
 
 	spin_lock(&mm_lock);
 	base = frame_alloc(&frame_pool, size, align);
+	if (base)
+		allocated_bytes += ALIGN_UP(size, PAGE_SIZE);
 	spin_unlock(&mm_lock);
 	if (base)
 		memset((void *)base, 0, ALIGN_UP(size, PAGE_SIZE));
@@ -47,6 +50,8 @@ void phys_free(uint64_t base, uint64_t size)
 
 	spin_lock(&mm_lock);
 	err = frame_free(&frame_pool, base, size);
+	if (!err)
+		allocated_bytes -= ALIGN_UP(size, PAGE_SIZE);
 	spin_unlock(&mm_lock);
 	if (err < 0)
 		log_err("memory: freeing 0x%lx (+0x%lx) failed: %s", base, size, err_name(err));
@@ -60,4 +65,9 @@ uint64_t page_alloc_phys(void)
 void page_free_phys(uint64_t phys)
 {
 	phys_free(phys, PAGE_SIZE);
+}
+
+uint64_t mm_allocated_bytes(void)
+{
+	return allocated_bytes;
 }

@@ -19,5 +19,7 @@ void page_free_phys(uint64_t phys);
 /* A zeroed, aligned, contiguous range; 0 when none fits. */
 uint64_t phys_alloc_zeroed(uint64_t size, uint64_t align);
 void phys_free(uint64_t base, uint64_t size);
+/* What the hypervisor holds through phys_alloc_zeroed, for the partition map. */
+uint64_t mm_allocated_bytes(void);
 
 #endif

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define MAX_CPUS 16
+#include "kernel/limits.h"
+#include "kernel/sched.h"
+#include "kernel/spinlock.h"
 #define EXCEPTION_STACK_SIZE 4096
 
 #define GDT_NULL 0x00
@@ -36,6 +38,8 @@ struct per_cpu {
 	struct vcpu *current; /* the vCPU whose VMCS is loaded, NULL when none */
 	unsigned vmcs_errors; /* failed VMWRITEs since the last check */
 	uint64_t idle_ticks;
+	struct spinlock runq_lock;
+	struct sched_queue runq; /* the guests pinned to this CPU */
 	uint64_t gdt[GDT_ENTRIES];
 	struct tss64 tss;
 	uint8_t exception_stack[EXCEPTION_STACK_SIZE] __attribute__((aligned(16)));

@@ -26,7 +26,7 @@ struct ring {
 };
 
 void ring_init(struct ring *r, uint8_t *buf, size_t size);
-/* Appends n bytes; when they do not fit, the oldest bytes (or the head of data itself) are dropped. */
+/* Appends n bytes; what does not fit drops the oldest bytes (or the start of data itself). */
 void ring_write(struct ring *r, const void *data, size_t n);
 /* Forgets every kept byte; positions keep counting, so readers simply find nothing older. */
 void ring_clear(struct ring *r);

@@ -13,7 +13,7 @@ SCENARIOS = [
         guests=[("demo", "demo greeting=hello")],
         checks=[
             Expect("vmx-enabled", r"^\[cpu0\] vmx: EPT with 2 MiB pages"),
-            Expect("partition-printed", r"^\[cpu0\] guest demo: id 0, RAM 0x[0-9a-f]+-0x[0-9a-f]+ \(16 MiB\)"),
+            Expect("partition-printed", r"^\[cpu0\]   guest demo +0x[0-9a-f]+-0x[0-9a-f]+ +16384 KiB  cpu0"),
             Expect("guest-prints", r"^\[demo\] Hello from Cloison guest$"),
             Expect("guest-gets-cmdline", r"^\[demo\] demo: command line: 'demo greeting=hello'$"),
             Expect("guest-gets-memory", r"^\[demo\] demo: mem_lower 639 KiB, mem_upper 15360 KiB$"),

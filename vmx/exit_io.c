@@ -32,6 +32,7 @@ static bool io_uart(struct guest *g, const struct io_request *io, uint32_t *valu
 	if (io->port < GUEST_UART_PORT || io->port > GUEST_UART_PORT + 7)
 		return false;
 	/* Byte registers; a wider access touches the following registers in turn, like the ISA bus. */
+	spin_lock(&g->uart_lock);
 	for (unsigned i = 0; i < io->size; i++) {
 		unsigned reg = io->port - GUEST_UART_PORT + i;
 
@@ -41,6 +42,7 @@ static bool io_uart(struct guest *g, const struct io_request *io, uint32_t *valu
 		else
 			vuart_write(&g->uart, reg, (uint8_t)(*value >> (8 * i)));
 	}
+	spin_unlock(&g->uart_lock);
 	return true;
 }
 

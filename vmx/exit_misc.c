@@ -14,7 +14,7 @@ enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 	bool interrupts_on = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 
 	vmcs_write(VMCS_GUEST_RIP, exit->guest_rip + exit->instruction_length);
-	g->state = GUEST_HALTED;
+	guest_set_state(g, GUEST_HALTED);
 	/* Nothing can interrupt a guest yet: with or without IF it sleeps until stopped. */
 	log_info("guest %s halted (HLT with interrupts %s at rip 0x%lx)", g->name,
 		 interrupts_on ? "on, no interrupt source" : "off", exit->guest_rip);

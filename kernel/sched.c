@@ -1,0 +1,89 @@
+/* Weighted round robin: every runnable entity once per round, for a slice scaled by its weight. */
+#include "kernel/sched.h"
+#include "kernel/lib.h"
+
+void sched_queue_init(struct sched_queue *q, uint64_t base_slice)
+{
+	memset(q, 0, sizeof(*q));
+	q->base_slice = base_slice;
+}
+
+static int sched_index(const struct sched_queue *q, const struct sched_entity *e)
+{
+	for (unsigned i = 0; i < q->count; i++)
+		if (q->entities[i] == e)
+			return (int)i;
+	return -1;
+}
+
+int sched_add(struct sched_queue *q, struct sched_entity *e)
+{
+	if (!e || !e->weight)
+		return -E_INVAL;
+	if (sched_index(q, e) >= 0)
+		return -E_EXIST;
+	if (q->count >= MAX_GUESTS)
+		return -E_FULL;
+	q->entities[q->count++] = e;
+	return 0;
+}
+
+void sched_remove(struct sched_queue *q, struct sched_entity *e)
+{
+	int at = sched_index(q, e);
+
+	if (at < 0)
+		return;
+	memmove(&q->entities[at], &q->entities[at + 1],
+		(q->count - (unsigned)at - 1) * sizeof(q->entities[0]));
+	q->count--;
+	/* Keep the cursor on the same successor: entries behind it moved down by one */
+	if ((unsigned)at < q->cursor)
+		q->cursor--;
+	if (q->cursor >= q->count)
+		q->cursor = 0;
+}
+
+struct sched_entity *sched_pick(struct sched_queue *q)
+{
+	for (unsigned n = 0; n < q->count; n++) {
+		unsigned i = (q->cursor + n) % q->count;
+
+		if (q->entities[i]->runnable) {
+			q->cursor = (i + 1) % q->count;
+			return q->entities[i];
+		}
+	}
+	return NULL;
+}
+
+uint64_t sched_slice(const struct sched_queue *q, const struct sched_entity *e)
+{
+	uint64_t slice;
+
+	if (e->weight && q->base_slice > UINT64_MAX / e->weight)
+		slice = q->base_slice / SCHED_WEIGHT_UNIT * e->weight;
+	else
+		slice = q->base_slice * e->weight / SCHED_WEIGHT_UNIT;
+	return slice ? slice : 1;
+}
+
+void sched_account(struct sched_queue *q, struct sched_entity *e, uint64_t ran_ticks,
+		   bool switched_away)
+{
+	e->runtime += ran_ticks;
+	if (ran_ticks >= sched_slice(q, e))
+		e->slices++;
+	if (switched_away)
+		e->switches++;
+}
+
+bool sched_alone(const struct sched_queue *q, const struct sched_entity *e)
+{
+	if (!e->runnable)
+		return false;
+	for (unsigned i = 0; i < q->count; i++)
+		if (q->entities[i] != e && q->entities[i]->runnable)
+			return false;
+	return true;
+}

@@ -1,0 +1,42 @@
+/* Scheduler policy: weighted round robin over the guests of one physical CPU; no hardware here. */
+#ifndef CLOISON_SCHED_H
+#define CLOISON_SCHED_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/limits.h"
+
+#define SCHED_WEIGHT_UNIT 256 /* the weight that gets exactly the base slice */
+
+struct sched_entity {
+	unsigned id;       /* the caller's: a guest index */
+	unsigned weight;   /* 1..65535 */
+	bool runnable;     /* false while blocked (HLT) or stopped; set by the caller */
+	uint64_t runtime;  /* ticks run, summed by sched_account */
+	uint64_t switches; /* times it was switched away from */
+	uint64_t slices;   /* times it ran its whole slice (was preempted rather than blocking) */
+};
+
+struct sched_queue {
+	struct sched_entity *entities[MAX_GUESTS];
+	unsigned count;
+	unsigned cursor;     /* index where the next search starts: just after the last pick */
+	uint64_t base_slice; /* ticks */
+};
+
+void sched_queue_init(struct sched_queue *q, uint64_t base_slice);
+/* Appends e (runnable or not): -E_INVAL for weight 0, -E_EXIST when queued, -E_FULL. */
+int sched_add(struct sched_queue *q, struct sched_entity *e);
+/* Takes e out; the round continues with the entity that followed it. No-op when not queued. */
+void sched_remove(struct sched_queue *q, struct sched_entity *e);
+/* The next runnable entity after the one picked last, wrapping; NULL when none is runnable. */
+struct sched_entity *sched_pick(struct sched_queue *q);
+/* base_slice * weight / 256 ticks, at least 1. */
+uint64_t sched_slice(const struct sched_queue *q, const struct sched_entity *e);
+/* After e ran ran_ticks: switched_away says whether the CPU then went to another entity or idle. */
+void sched_account(struct sched_queue *q, struct sched_entity *e, uint64_t ran_ticks,
+		   bool switched_away);
+/* Whether e is runnable and no other entity of q is: then it needs no preemption timer. */
+bool sched_alone(const struct sched_queue *q, const struct sched_entity *e);
+
+#endif
