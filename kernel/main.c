@@ -14,6 +14,7 @@
 #include "drivers/platform.h"
 #include "drivers/timer.h"
 #include "drivers/lapic.h"
+#include "drivers/acpi.h"
 #include "kernel/smp.h"
 #include "kernel/boot_guests.h"
 
@@ -22,6 +23,7 @@
 
 static struct boot_info boot_info;
 static struct per_cpu bsp_cpu;
+static struct acpi_info acpi;
 
 struct options {
 	bool shutdown_when_idle; /* onidle=shutdown: power off once no guest can run (tests, CI) */
@@ -86,13 +88,44 @@ static void boot_report(const struct boot_info *bi)
 			 BOOT_MAX_MODULES);
 }
 
-/* Starts every processor the firmware lists; without a list, Cloison runs on the boot CPU. */
-static void cpus_start(void)
+static const void *acpi_map_identity(void *ctx, uint64_t phys, size_t len)
+{
+	(void)ctx;
+	/* Everything below the identity-map limit is readable; ACPI tables live there. */
+	if (phys == 0 || phys >= MM_IDENTITY_LIMIT || len > MM_IDENTITY_LIMIT - phys)
+		return NULL;
+	return (const void *)phys;
+}
+
+/* Reads the ACPI tables and starts every processor the MADT lists as enabled; without a MADT,
+ * Cloison runs on the boot CPU alone. */
+static void cpus_start(const struct boot_info *bi)
 {
 	uint32_t apic_ids[MAX_CPUS];
 	unsigned n = 0;
+	int err = -E_NOENT;
 
-	log_info("smp: %u CPUs running", smp_start(apic_ids, n));
+	if (bi->has_rsdp)
+		err = acpi_parse(bi->rsdp, bi->rsdp_length, acpi_map_identity, NULL, &acpi);
+	for (unsigned i = 0; i < acpi.note_count; i++)
+		log_warn("acpi: %s", acpi.notes[i]);
+	if (err < 0 || !acpi.has_madt) {
+		log_warn("acpi: %s: running on the boot CPU only",
+			 !bi->has_rsdp ? "the boot loader passed no RSDP" :
+			 err < 0 ? "the ACPI tables are unusable" : "no MADT lists the processors");
+	} else {
+		for (unsigned i = 0; i < acpi.cpu_count && n < MAX_CPUS; i++)
+			if (acpi.cpus[i].enabled)
+				apic_ids[n++] = acpi.cpus[i].apic_id;
+		log_info("acpi: %s %s, MADT lists %u CPUs (%u enabled)%s%s", acpi.oem_id,
+			 acpi.used_xsdt ? "XSDT" : "RSDT", acpi.cpu_count, n,
+			 acpi.has_fadt ? ", FADT" : "", acpi.s5_valid ? " with S5 power-off" : "");
+		if (acpi.cpus_ignored)
+			log_warn("acpi: %u CPUs beyond the first %d left out", acpi.cpus_ignored,
+				 ACPI_MAX_CPUS);
+	}
+	platform_set_acpi(err == 0 ? &acpi : NULL);
+	log_info("smp: %u of %u CPUs running", smp_start(apic_ids, n), n ? n : 1);
 }
 
 __attribute__((noreturn)) static void idle(const struct options *opt)
@@ -137,7 +170,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	if (mm_init(&boot_info) < 0)
 		halt_forever();
 	log_info("timer: TSC runs at %lu kHz (PIT calibration)", tsc_calibrate());
-	cpus_start();
+	cpus_start(&boot_info);
 
 	if (vmx_detect(why, sizeof(why)) < 0) {
 		log_err("vmx: cannot run guests: %s", why);
