@@ -2,22 +2,17 @@
 #include "kernel/lib.h"
 
 #ifndef HOST_TEST
+#include "kernel/x86.h"
+
 void *memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
-
-	while (n--)
-		*d++ = (unsigned char)c;
+	rep_stosb(dst, (uint8_t)c, n);
 	return dst;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	while (n--)
-		*d++ = *s++;
+	rep_movsb(dst, src, n);
 	return dst;
 }
 

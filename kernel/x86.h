@@ -115,6 +115,14 @@ static inline void outw(uint16_t port, uint16_t value)
 	__asm__ volatile("outw %0, %1" ::"a"(value), "Nd"(port));
 }
 
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t value;
+
+	__asm__ volatile("inw %1, %0" : "=a"(value) : "Nd"(port));
+	return value;
+}
+
 static inline void outl(uint16_t port, uint32_t value)
 {
 	__asm__ volatile("outl %0, %1" ::"a"(value), "Nd"(port));
@@ -207,6 +215,17 @@ static inline void load_segments(uint16_t code, uint16_t data)
 			 :
 			 : "r"((uint64_t)code), "r"(data), "r"(0)
 			 : "rax", "memory");
+}
+
+/* String stores and moves: one instruction for the whole range (fast-string microcode on hardware). */
+static inline void rep_stosb(void *dst, uint8_t value, uint64_t n)
+{
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(value) : "memory");
+}
+
+static inline void rep_movsb(void *dst, const void *src, uint64_t n)
+{
+	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 }
 
 static inline void cpu_relax(void)
