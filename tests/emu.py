@@ -73,6 +73,7 @@ class Scenario:
     qemu_cpu: str = "qemu64"
     timeout: int = 120
     checks: list = field(default_factory=list)
+    iso: str = ""  # boot this prebuilt ISO instead of building one (the benchmarks' native and KVM runs)
 
 
 @dataclass
@@ -115,7 +116,7 @@ def bochsrc(scen, iso, serial_path, log_path, com1=None):
 
 
 def boot(scen, build, workdir):
-    iso = build_iso(scen, build, workdir)
+    iso = scen.iso or build_iso(scen, build, workdir)
     serial_path = os.path.join(workdir, f"{scen.name}.serial.log")
     emu_log = os.path.join(workdir, f"{scen.name}.emulator.log")
     if os.path.exists(serial_path):

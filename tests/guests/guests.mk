@@ -1,6 +1,6 @@
 # Test guests: freestanding 32-bit Multiboot (v1) kernels, linked at 1 MiB, one .c file each
 # plus the small library in tests/guests/lib/. Included from the top-level Makefile.
-GUEST_NAMES := demo aout eptpast triple vmxon hcall halt spin
+GUEST_NAMES := demo aout eptpast triple vmxon hcall halt spin memhog probe lapic ports counter echo
 # Guests whose header uses the a.out kludge (flag 16) instead of the ELF program headers.
 GUEST_AOUT_NAMES := aout
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
@@ -15,7 +15,7 @@ GUEST_ASFLAGS := -m32 -march=i686 -D__ASSEMBLY__ -I. -g
 GUEST_LDFLAGS := -m elf_i386 -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments \
 	-T $(GUEST_DIR)/guest.ld
 
-GUEST_LIB_SRCS := guest.c uart.c printf.c string.c idt.c trap.S
+GUEST_LIB_SRCS := guest.c uart.c printf.c string.c idt.c cmdline.c trap.S
 GUEST_LIB_OBJS := $(patsubst %,$(GUEST_OBJ)/lib/%.o,$(GUEST_LIB_SRCS))
 GUEST_ENTRY_ELF := $(GUEST_OBJ)/lib/entry.S.o
 GUEST_ENTRY_AOUT := $(GUEST_OBJ)/lib/entry-aout.S.o

@@ -34,7 +34,7 @@ void uart_puts(const char *s);
 /* Waits until the transmitter has sent every byte (LSR.TEMT), so nothing is lost at exit. */
 void uart_flush(void);
 
-/* %s %c %d %u %x %X %p %%, with optional '0' flag and width. */
+/* %s %c %d %u %x %X %p %%, with optional '0' flag, width, and ll for 64-bit d/u/x/X. */
 void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintf(const char *fmt, va_list ap);
 
@@ -60,6 +60,20 @@ void *memcpy(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 bool str_contains(const char *haystack, const char *needle);
+
+/* The command line (cmdline.c); "" when the loader passed none. Word 0 is the guest's name. */
+const char *guest_cmdline(const struct mb_info *mbi);
+/* Copies word index of cmdline into buf (truncated to size-1); false when there is none. */
+bool cmdline_word(const char *cmdline, unsigned index, char *buf, size_t size);
+/* The guest's name: word 0, or word 1 when word 0 is a loader's image path (it has a '/')
+ * and word 1 is not key=value. False when there is none. */
+bool cmdline_name(const char *cmdline, char *buf, size_t size);
+/* True when some word of cmdline is exactly flag. */
+bool cmdline_flag(const char *cmdline, const char *flag);
+/* key=N with N decimal or 0x hex: 1 and *value set, 0 when key is absent, -1 when N is bad. */
+int cmdline_u32(const char *cmdline, const char *key, uint32_t *value);
+/* Parses len characters of decimal or 0x hex; false on anything else or overflow. */
+bool parse_u32(const char *s, size_t len, uint32_t *value);
 
 /* Spins for about n loop iterations; the compiler keeps every one. */
 void busy_wait(uint32_t n);

@@ -1,4 +1,4 @@
-/* A tiny printf to the UART: %s %c %d %u %x %X %p %%, with an optional '0' flag and a width. */
+/* A tiny printf to the UART: %s %c %d %u %x %X %p %%, an optional '0' flag, a width, and ll. */
 #include "tests/guests/lib/guest.h"
 
 static void put_padded(const char *digits, size_t len, bool negative, unsigned width, char pad)
@@ -15,16 +15,19 @@ static void put_padded(const char *digits, size_t len, bool negative, unsigned w
 		uart_putc(*digits++);
 }
 
-static void put_number(uint32_t value, unsigned base, bool upper, bool negative, unsigned width,
+/* Digits by repeated division: 64-bit values go through DIV on two 32-bit halves (no libgcc). */
+static void put_number(uint64_t value, unsigned base, bool upper, bool negative, unsigned width,
 		       char pad)
 {
 	const char *alphabet = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char buf[12];
+	char buf[24];
 	size_t i = sizeof(buf);
 
 	do {
-		buf[--i] = alphabet[value % base];
-		value /= base;
+		uint32_t high = (uint32_t)(value >> 32), rem;
+		uint32_t low = div_u64_u32(high % base, (uint32_t)value, base, &rem);
+		value = ((uint64_t)(high / base) << 32) | low;
+		buf[--i] = alphabet[rem];
 	} while (value);
 	put_padded(&buf[i], sizeof(buf) - i, negative, width, pad);
 }
@@ -45,6 +48,14 @@ void vprintf(const char *fmt, va_list ap)
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (unsigned)(*fmt++ - '0');
+		bool wide = false; /* "ll": a 64-bit argument; a single 'l' is 32-bit here */
+		if (*fmt == 'l') {
+			fmt++;
+			if (*fmt == 'l') {
+				wide = true;
+				fmt++;
+			}
+		}
 
 		switch (*fmt) {
 		case 's': {
@@ -60,17 +71,19 @@ void vprintf(const char *fmt, va_list ap)
 			break;
 		}
 		case 'd': {
-			int32_t v = va_arg(ap, int32_t);
-			uint32_t magnitude = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+			int64_t v = wide ? va_arg(ap, int64_t) : va_arg(ap, int32_t);
+			uint64_t magnitude = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
 			put_number(magnitude, 10, false, v < 0, width, pad);
 			break;
 		}
 		case 'u':
-			put_number(va_arg(ap, uint32_t), 10, false, false, width, pad);
+			put_number(wide ? va_arg(ap, uint64_t) : va_arg(ap, uint32_t), 10, false, false,
+				   width, pad);
 			break;
 		case 'x':
 		case 'X':
-			put_number(va_arg(ap, uint32_t), 16, *fmt == 'X', false, width, pad);
+			put_number(wide ? va_arg(ap, uint64_t) : va_arg(ap, uint32_t), 16, *fmt == 'X',
+				   false, width, pad);
 			break;
 		case 'p':
 			uart_puts("0x");

@@ -143,6 +143,40 @@ static inline bool rdmsr_safe(uint32_t msr, uint64_t *value)
 	return ok != 0;
 }
 
+/* WRMSR that reports a #GP (caught by the IDT helper) as false instead of faulting. */
+static inline bool wrmsr_safe(uint32_t msr, uint64_t value)
+{
+	uint32_t ok = 1;
+	__asm__ volatile("1: wrmsr\n\t"
+			 "2:\n\t"
+			 ".pushsection .text.fixup, \"ax\"\n\t"
+			 "3: movl $0, %0\n\t"
+			 "jmp 2b\n\t"
+			 ".popsection\n\t"
+			 GUEST_EXTABLE_ENTRY
+			 : "+r"(ok)
+			 : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+			 : "memory");
+	return ok != 0;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* EDX:EAX / divisor, for 64-bit printing without libgcc; @pre high < divisor (no overflow). */
+static inline uint32_t div_u64_u32(uint32_t high, uint32_t low, uint32_t divisor,
+				   uint32_t *remainder)
+{
+	uint32_t quotient, rem;
+	__asm__("divl %4" : "=a"(quotient), "=d"(rem) : "a"(low), "d"(high), "rm"(divisor));
+	*remainder = rem;
+	return quotient;
+}
+
 /* VMCALL with the hypercall ABI of kernel/hypercall.h; returns EAX. */
 static inline uint32_t vmcall(uint32_t nr, uint32_t a, uint32_t b, uint32_t c)
 {
