@@ -1,7 +1,7 @@
 # Host unit tests: one program per subject, each linked with the pure sources it tests.
 # UNIT_<name> lists the sources besides tests/unit/test_<name>.c.
 # Every program also links kernel/lib.c and kernel/err.c.
-UNIT_NAMES := fmt mb2 frame vmx_caps ept vuart mb1 config plan sched ring
+UNIT_NAMES := fmt mb2 frame vmx_caps ept vuart mb1 config plan sched acpi
 
 UNIT_fmt := kernel/fmt.c
 UNIT_mb2 := boot/mb2.c
@@ -10,7 +10,11 @@ UNIT_vmx_caps := vmx/vmx_caps.c
 UNIT_ept := vmx/ept.c
 UNIT_vuart := drivers/vuart.c
 UNIT_mb1 := kernel/mb1.c
+UNIT_acpi := drivers/acpi.c kernel/fmt.c
 UNIT_config := kernel/config.c kernel/plan.c kernel/frame.c kernel/cmdline.c kernel/fmt.c
 UNIT_plan := kernel/plan.c kernel/config.c kernel/frame.c kernel/cmdline.c kernel/fmt.c
 UNIT_sched := kernel/sched.c
+UNIT_NAMES += ring line_edit shell
 UNIT_ring := kernel/ring.c
+UNIT_line_edit := kernel/line_edit.c
+UNIT_shell := kernel/shell.c kernel/shell_cmds.c kernel/line_edit.c kernel/fmt.c vmx/vmx_names.c
