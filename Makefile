@@ -19,7 +19,8 @@ BOOT_SRCS := boot/entry.S boot/mb2.c boot/trampoline.S
 KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c kernel/panic.c \
 	kernel/frame.c kernel/mm.c kernel/cpu.c kernel/trap.c kernel/trap_entry.S kernel/mb1.c \
 	kernel/guest.c kernel/cmdline.c kernel/smp.c kernel/config.c kernel/plan.c kernel/sched.c \
-	kernel/ring.c kernel/boot_guests.c
+	kernel/ring.c kernel/boot_guests.c kernel/console.c kernel/shell.c kernel/shell_cmds.c \
+	kernel/line_edit.c
 VMX_SRCS := vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
 DRIVER_SRCS := drivers/uart.c drivers/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c drivers/acpi.c
@@ -98,4 +99,5 @@ check: deps
 clean:
 	rm -rf $(BUILD)
 
+include tests/fuzz/fuzz.mk
 -include tests/bench/bench.mk

@@ -14,7 +14,11 @@
 #include "kernel/cmdline.h"
 #include "kernel/config.h"
 #include "drivers/lapic.h"
+#include "kernel/smp.h"
+#include "kernel/console.h"
 
+
+#define ALONE_SLICES 10
 
 struct guest guests[MAX_GUESTS];
 unsigned guest_count;
@@ -59,7 +63,7 @@ static void guest_uart_tx(void *ctx, uint8_t byte)
 	struct guest *g = ctx;
 
 	ring_write(&g->console, &byte, 1);
-	if (!g->console_prefixed)
+	if (!g->console_prefixed || console_guest_attached(g->id))
 		return;
 	if (byte == '\n') {
 		guest_flush_line(g);
@@ -129,7 +133,7 @@ static int guest_load(struct guest *g)
 
 static void guest_wake_cpu(const struct guest *g)
 {
-	if (g->cpu != this_cpu_id() && cpu_table[g->cpu])
+	if (g->cpu != this_cpu_id() && cpu_table[g->cpu] && percpu_ready)
 		lapic_send_ipi(cpu_table[g->cpu]->apic_id, VECTOR_WAKEUP);
 }
 
@@ -162,6 +166,9 @@ int guest_start(struct guest *g)
 	g->vcpu.exits_total = 0;
 	g->vcpu.vmcs_ready = false;
 	g->vcpu.launched = false;
+	g->vcpu.saved.valid = false;
+	g->vcpu.run_ticks = 0;
+	ring_clear(&g->console);
 	g->exited = false;
 	g->exit_code = 0;
 	g->stop_reason[0] = '\0';
@@ -292,24 +299,50 @@ bool guest_any_active(void)
 	return false;
 }
 
+void vcpu_save_state(struct vcpu *v)
+{
+	v->saved.rip = vmcs_read(VMCS_GUEST_RIP);
+	v->saved.rsp = vmcs_read(VMCS_GUEST_RSP);
+	v->saved.rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	v->saved.cr0 = vmcs_read(VMCS_CR0_READ_SHADOW);
+	v->saved.cr3 = vmcs_read(VMCS_GUEST_CR3);
+	v->saved.cr4 = vmcs_read(VMCS_CR4_READ_SHADOW);
+	v->saved.efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+	v->saved.valid = true;
+	v->save_request = false;
+}
+
+bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us)
+{
+	uint64_t waited = 0;
+
+	guest_wake_cpu(g);
+	while (!done(g) && waited < timeout_us) {
+		delay_us(50);
+		waited += 50;
+	}
+	return done(g);
+}
+
 /* Carries out what the console CPU asked for; returns whether the guest must leave the CPU. */
 static bool guest_take_request(struct guest *g)
 {
+	if (g->vcpu.save_request && g->vcpu.launched)
+		vcpu_save_state(&g->vcpu);
 	switch (g->request) {
 	case GUEST_REQUEST_PAUSE:
 		g->request = GUEST_REQUEST_NONE;
 		guest_set_state(g, GUEST_PAUSED);
 		return true;
 	case GUEST_REQUEST_STOP:
-		guest_stop(g, "stopped from the console");
+		guest_stop(g, "stop command");
 		return true;
 	default:
 		return g->state != GUEST_RUNNING;
 	}
 }
 
-/* Runs g until its slice ends, it yields, or it stops; returns the TSC ticks it held the CPU.
- * slice == 0: no competitor, no preemption needed. */
+/* Runs g until its slice (TSC ticks) ends, it yields, or it stops; returns the ticks it held the CPU. */
 static uint64_t guest_run_slice(struct guest *g, uint64_t slice)
 {
 	struct vcpu *v = &g->vcpu;
@@ -328,7 +361,7 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice)
 	}
 	if (vmx_ctls.has_preemption_timer) {
 		/* The timer counts TSC ticks >> rate (SDM Vol. 3C 25.5.1); 32 bits wide. */
-		timer = slice ? slice >> vmx_misc_preemption_rate(vmx_caps.misc) : 0xffffffffu;
+		timer = slice >> vmx_misc_preemption_rate(vmx_caps.misc);
 		vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, MIN(timer, 0xffffffffu));
 	}
 	start = rdtsc();
@@ -346,9 +379,12 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice)
 			break;
 		}
 		action = vmx_handle_exit(v);
+		irq_window();
 		if (action == EXIT_STOPPED || action == EXIT_YIELD)
 			break;
 	}
+	if (v->launched && g->state != GUEST_STOPPED)
+		vcpu_save_state(v);
 	return rdtsc() - start;
 }
 
@@ -362,8 +398,11 @@ void guest_run_cpu(void)
 
 		spin_lock(&cpu->runq_lock);
 		e = sched_pick(&cpu->runq);
-		if (e && !sched_alone(&cpu->runq, e))
-			slice = sched_slice(&cpu->runq, e);
+		/* Alone on its CPU a guest still ends a long slice now and then, so its run time is
+		 * accounted while it runs; the cost is one exit per ALONE_SLICES base slices. */
+		if (e)
+			slice = sched_alone(&cpu->runq, e) ? cpu->runq.base_slice * ALONE_SLICES :
+							      sched_slice(&cpu->runq, e);
 		spin_unlock(&cpu->runq_lock);
 		if (!e) {
 			uint64_t idle_start = rdtsc();

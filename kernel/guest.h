@@ -61,6 +61,12 @@ struct vcpu {
 	uint64_t last_exit_qualification;
 	uint64_t run_ticks; /* TSC ticks between its entries and its exits' ends */
 	uint64_t switches;  /* times the scheduler put it on its CPU */
+	/* Guest state outside the GPRs, read from the VMCS when it leaves its CPU or on request. */
+	struct {
+		uint64_t rip, rsp, rflags, cr0, cr3, cr4, efer;
+		bool valid;
+	} saved;
+	volatile bool save_request; /* the console wants a fresh copy of saved */
 };
 
 struct guest_config;
@@ -121,6 +127,10 @@ extern bool guest_power_off_when_idle;
 extern bool guest_console_prefixed; /* console = prefixed in the configuration */
 /* This CPU's scheduler loop: runs its guests round robin, sleeps in HLT when none can run. */
 __attribute__((noreturn)) void guest_run_cpu(void);
+/* Copies RIP, RSP, RFLAGS, CRs, EFER out of the current VMCS into vcpu->saved. */
+void vcpu_save_state(struct vcpu *vcpu);
+/* Asks the guest's CPU to act on a request (IPI) and waits up to timeout_us for done() to hold. */
+bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us);
 /* Bytes typed for the guest go to its UART's receive FIFO. */
 void guest_console_input(struct guest *g, uint8_t byte);
 

@@ -9,11 +9,44 @@ static struct spinlock log_lock;
 static char ring[LOG_RING_SIZE];
 static size_t ring_head; /* total bytes ever written */
 
+static bool mid_line;       /* the console's cursor is not at the start of a line */
+static bool prompt_erasable; /* what stands on the current line is the shell's prompt */
+static volatile bool prompt_damaged;
+
+static void console_emit(char c)
+{
+	uart_putc(c);
+	mid_line = c != '\n';
+}
+
 static void log_putc(void *ctx, char c)
 {
 	(void)ctx;
 	ring[ring_head++ % LOG_RING_SIZE] = c;
-	uart_putc(c);
+	console_emit(c);
+}
+
+/* A log line never starts behind the prompt: erase the prompt line (the console redraws it on
+ * its next tick) or, behind a guest's output, start a new line. @pre log_lock held */
+static void log_line_start(void)
+{
+	static const char erase[] = "\r\033[K";
+
+	if (!mid_line)
+		return;
+	if (prompt_erasable) {
+		for (const char *p = erase; *p; p++)
+			uart_putc(*p);
+		mid_line = false;
+		prompt_damaged = true;
+	} else {
+		console_emit('\n');
+	}
+}
+
+bool log_take_prompt_damage(void)
+{
+	return __atomic_exchange_n(&prompt_damaged, false, __ATOMIC_ACQ_REL);
 }
 
 void log_vprintf(enum log_level level, const char *fmt, va_list ap)
@@ -21,6 +54,7 @@ void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 	static const char *const level_prefix[] = { "", "warning: ", "error: " };
 
 	spin_lock(&log_lock);
+	log_line_start();
 	fmt_format(log_putc, NULL, "[cpu%u] %s", this_cpu_id(), level_prefix[level]);
 	fmt_vformat(log_putc, NULL, fmt, ap);
 	log_putc(NULL, '\n');
@@ -39,6 +73,7 @@ void log_printf(enum log_level level, const char *fmt, ...)
 void log_guest_line(const char *guest_name, const char *text, size_t len)
 {
 	spin_lock(&log_lock);
+	log_line_start();
 	fmt_format(log_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);
 	spin_unlock(&log_lock);
 }
@@ -56,4 +91,13 @@ size_t log_ring_copy(char *buf, size_t size)
 		buf[i] = ring[(start + i) % LOG_RING_SIZE];
 	spin_unlock(&log_lock);
 	return n;
+}
+
+void log_console_write(const char *s, size_t n, bool ends_at_prompt)
+{
+	spin_lock(&log_lock);
+	for (size_t i = 0; i < n; i++)
+		console_emit(s[i]);
+	prompt_erasable = ends_at_prompt;
+	spin_unlock(&log_lock);
 }

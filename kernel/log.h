@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level { LOG_INFO, LOG_WARN, LOG_ERR };
 
@@ -17,6 +18,12 @@ void log_vprintf(enum log_level level, const char *fmt, va_list ap);
 
 /* One line of a guest's console output, prefixed with the guest's name. */
 void log_guest_line(const char *guest_name, const char *text, size_t len);
+
+/* Console output that is not a log line (the shell's, an attached guest's): not kept in the ring.
+ * ends_at_prompt: the line now ends with the shell's prompt, which a log line may erase. */
+void log_console_write(const char *s, size_t n, bool ends_at_prompt);
+/* Whether a log line erased the prompt since the last call (the console then redraws it). */
+bool log_take_prompt_damage(void);
 
 /* Copies the ring's oldest-first contents into buf; returns the length. */
 size_t log_ring_copy(char *buf, size_t size);

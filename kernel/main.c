@@ -17,6 +17,7 @@
 #include "drivers/acpi.h"
 #include "kernel/smp.h"
 #include "kernel/boot_guests.h"
+#include "kernel/console.h"
 
 #define DEFAULT_GUEST_RAM (16 * MiB)
 #define CLOISON_VERSION "0.1"
@@ -29,6 +30,16 @@ struct options {
 	bool shutdown_when_idle; /* onidle=shutdown: power off once no guest can run (tests, CI) */
 	uint64_t guest_ram;      /* guest_mem=SIZE */
 };
+
+static uint64_t usable_ram_bytes(const struct boot_info *bi)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < bi->mmap_count; i++)
+		if (bi->mmap[i].type == BOOT_MEM_USABLE)
+			total += bi->mmap[i].length;
+	return total;
+}
 
 static void console_init(const char *cmdline)
 {
@@ -133,7 +144,9 @@ __attribute__((noreturn)) static void idle(const struct options *opt)
 	if (opt->shutdown_when_idle)
 		platform_power_off(0);
 	log_info("Cloison is idle: no guest can run");
-	halt_forever();
+	console_start(usable_ram_bytes(&boot_info));
+	for (;;)
+		cpu_idle_wait(); /* the console tick wakes this CPU */
 }
 
 void kmain(uint32_t magic, uint32_t mbi_phys);
@@ -192,6 +205,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 		log_warn("no guest to run: give Cloison Multiboot kernels as GRUB modules");
 	guest_power_off_when_idle = opt.shutdown_when_idle;
 	smp_release(SMP_RUN);
+	console_start(usable_ram_bytes(&boot_info));
 	guest_check_all_idle();
 	guest_run_cpu();
 }

@@ -244,6 +244,12 @@ static inline void cpu_idle_wait(void)
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
+/* Lets pending interrupts in for one instruction boundary. */
+static inline void irq_window(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
 static inline void halt(void)
 {
 	__asm__ volatile("hlt" ::: "memory");

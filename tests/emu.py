@@ -84,6 +84,39 @@ class Run:
     ended_by_itself: bool
 
 
+ANSI_CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def as_terminal_shows(text):
+    """What a terminal shows of console output, line by line: a carriage return moves back to
+    the line's start, ESC [ K erases to its end, other escape sequences and bells are dropped."""
+    lines = []
+    for raw in text.split("\n"):
+        shown, col = [], 0
+        pos = 0
+        while pos < len(raw):
+            ch = raw[pos]
+            m = ANSI_CSI.match(raw, pos)
+            if m:
+                if m.group().endswith("K"):
+                    del shown[col:]
+                pos = m.end()
+                continue
+            if ch == "\r":
+                col = 0
+            elif ch == "\b":
+                col = max(0, col - 1)
+            elif ch != "\x07":
+                if col < len(shown):
+                    shown[col] = ch
+                else:
+                    shown.append(ch)
+                col += 1
+            pos += 1
+        lines.append("".join(shown))
+    return "\n".join(lines)
+
+
 def build_iso(scen, build, workdir):
     iso = os.path.join(workdir, f"{scen.name}.iso")
     args = [os.path.join(ROOT, "scripts", "mkiso.sh"), iso, os.path.join(build, "cloison.elf"), scen.hv_args]
@@ -151,7 +184,7 @@ def boot(scen, build, workdir):
     serial = ""
     if os.path.exists(serial_path):
         with open(serial_path, "rb") as f:
-            serial = f.read().decode("utf-8", "replace").replace("\r", "")
+            serial = as_terminal_shows(f.read().decode("utf-8", "replace"))
     summary = (f"{scen.emulator} killed at its {scen.timeout} s timeout" if timed_out
                else f"{scen.emulator} ended with status {status} after {elapsed:.1f} s")
     return Run(serial, serial_path, summary, not timed_out)

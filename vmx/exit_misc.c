@@ -161,14 +161,12 @@ enum exit_action exit_vmx_instruction(struct vcpu *vcpu, const struct vmx_exit *
 	return EXIT_RESUME;
 }
 
-/* The interrupt was acknowledged on exit (SDM Vol. 3C 25.2); the handler is the host's own. */
+/* The interrupt is still pending in the local APIC (no acknowledge-on-exit): open a one-
+ * instruction window so the host's own IDT handler takes it, as on bare metal. */
 enum exit_action exit_external_interrupt(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
-	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFO);
-
 	(void)exit;
-	if (info & (1u << 31))
-		host_interrupt(info & 0xff);
+	irq_window();
 	return vcpu->guest->state == GUEST_RUNNING ? EXIT_RESUME : EXIT_YIELD;
 }
 

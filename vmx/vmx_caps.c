@@ -26,7 +26,6 @@ static const struct vmx_required_feature vmx_required_features[] = {
 	{ { [VMX_EXIT] = EXIT_HOST_ADDRESS_SPACE_SIZE }, "64-bit host (exit control)" },
 	{ { [VMX_EXIT] = EXIT_SAVE_EFER | EXIT_LOAD_EFER, [VMX_ENTRY] = ENTRY_LOAD_EFER },
 	  "save/load IA32_EFER" },
-	{ { [VMX_EXIT] = EXIT_ACK_INTERRUPT_ON_EXIT }, "acknowledge interrupt on exit" },
 	{ { [VMX_ENTRY] = ENTRY_IA32E_MODE_GUEST }, "32-bit guest entry (IA-32e mode forced)" },
 	{ { [VMX_EPT] = (uint32_t)EPT_CAP_WALK_4 }, "EPT 4-level walk" },
 	{ { [VMX_EPT] = (uint32_t)EPT_CAP_WB }, "EPT write-back memory type" },
@@ -132,7 +131,7 @@ int vmx_controls_compute(const struct vmx_caps *caps, struct vmx_controls *out, 
 		optional |= EXIT_SAVE_PREEMPTION_TIMER;
 	missing[VMX_EXIT] = vmx_ctl_compute(caps->exit,
 					    EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER |
-						    EXIT_LOAD_EFER | EXIT_ACK_INTERRUPT_ON_EXIT,
+						    EXIT_LOAD_EFER,
 					    optional, &out->exit);
 
 	missing[VMX_ENTRY] = vmx_ctl_compute(caps->entry, ENTRY_LOAD_EFER,

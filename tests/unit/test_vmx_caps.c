@@ -9,7 +9,7 @@ TEST_MAIN_GLOBALS;
 #define REQUIRED_CPU \
 	(CPU_HLT_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS)
 #define REQUIRED_EXIT \
-	(EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_ACK_INTERRUPT_ON_EXIT)
+	(EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER)
 #define WANTED_CPU2                                                                    \
 	(CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID | CPU2_ENABLE_RDTSCP | \
 	 CPU2_ENABLE_INVPCID)
@@ -114,7 +114,7 @@ static const struct vmx_caps core2 = {
 static const char all_missing[] =
 	"external-interrupt exiting, NMI exiting, HLT exiting, I/O bitmaps, MSR bitmaps, "
 	"secondary processor-based controls, EPT, unrestricted guest, 64-bit host (exit control), "
-	"save/load IA32_EFER, acknowledge interrupt on exit";
+	"save/load IA32_EFER";
 
 /* Every allowed-0 bit of cap set, nothing outside allowed-1 (SDM Vol. 3D A.3). */
 static void check_field(uint64_t cap, uint32_t value)
@@ -220,7 +220,7 @@ static void test_skylake_true(void)
 	CHECK_EQ(c.pin, 0x7f);
 	CHECK_EQ(c.cpu, 0xb60065f2u);
 	CHECK_EQ(c.cpu2, 0x10aa);
-	CHECK_EQ(c.exit, 0x7feffb);
+	CHECK_EQ(c.exit, 0x7f6ffb);
 	CHECK_EQ(c.entry, 0xd1fb);
 	CHECK_EQ(c.cpu & CR3_EXITING, 0);
 	CHECK_EQ(c.cpu & (CPU_RDTSC_EXITING | CPU_INVLPG_EXITING | CPU_MOV_DR_EXITING), 0);
@@ -247,7 +247,7 @@ static void test_skylake_plain_forces_cr3_exiting(void)
 	CHECK_EQ(compute(&skylake_plain, &c, ""), 0);
 	CHECK_EQ(c.cpu & CR3_EXITING, CR3_EXITING);
 	CHECK_EQ(c.cpu, 0xb601e5f2u);
-	CHECK_EQ(c.exit, 0x7fefff);
+	CHECK_EQ(c.exit, 0x7f6fff);
 	CHECK_EQ(c.entry, 0xd1ff);
 	CHECK(c.exit & EXIT_SAVE_DEBUG_CONTROLS);
 	CHECK(c.entry & ENTRY_LOAD_DEBUG_CONTROLS);
@@ -263,7 +263,7 @@ static void test_nehalem_lacks_unrestricted_guest(void)
 	CHECK_EQ(c.cpu2 & CPU2_UNRESTRICTED_GUEST, 0);
 	CHECK_EQ(c.cpu2, CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_ENABLE_RDTSCP);
 	CHECK_EQ(c.cpu & CR3_EXITING, CR3_EXITING);
-	CHECK_EQ(c.exit, 0x7fefff);
+	CHECK_EQ(c.exit, 0x7f6fff);
 	CHECK_EQ(c.entry, 0xd1ff);
 	CHECK(c.has_ept_2m);
 	CHECK(!c.has_ept_ad);
@@ -425,7 +425,6 @@ static void test_each_required_control_named(void)
 		{ 2, EXIT_HOST_ADDRESS_SPACE_SIZE, "64-bit host (exit control)" },
 		{ 2, EXIT_SAVE_EFER, "save/load IA32_EFER" },
 		{ 2, EXIT_LOAD_EFER, "save/load IA32_EFER" },
-		{ 2, EXIT_ACK_INTERRUPT_ON_EXIT, "acknowledge interrupt on exit" },
 		{ 3, ENTRY_LOAD_EFER, "save/load IA32_EFER" },
 	};
 	size_t i;

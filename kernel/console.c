@@ -1,0 +1,330 @@
+/* The management console on COM1: CPU 0 polls the UART at every tick of its APIC timer (1 ms),
+ * feeds the shell, and streams an attached guest's console output. Implements struct shell_ops. */
+#include "kernel/console.h"
+#include "kernel/shell.h"
+#include "kernel/guest.h"
+#include "kernel/percpu.h"
+#include "kernel/trap.h"
+#include "kernel/mm.h"
+#include "kernel/log.h"
+#include "kernel/lib.h"
+#include "kernel/x86.h"
+#include "drivers/uart.h"
+#include "drivers/lapic.h"
+#include "drivers/timer.h"
+#include "drivers/platform.h"
+
+#define CONSOLE_TICK_US 1000
+#define CONSOLE_WAIT_US 200000 /* how long a command waits for another CPU to act */
+
+static struct shell shell;
+static bool shell_ready;
+static volatile bool polling;
+static bool attached;
+static unsigned attached_id;
+static uint64_t attached_pos;
+static uint64_t usable_ram;
+
+static void op_write(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	log_console_write(s, n, !shell_attached(&shell, NULL) && n && s[n - 1] != '\n');
+}
+
+static unsigned op_guest_count(void *ctx)
+{
+	(void)ctx;
+	return guest_count;
+}
+
+static bool saved_fresh(struct guest *g)
+{
+	return !g->vcpu.save_request || g->state != GUEST_RUNNING;
+}
+
+static enum shell_guest_state shell_state(enum guest_state s)
+{
+	switch (s) {
+	case GUEST_RUNNING: return SHELL_GUEST_RUNNING;
+	case GUEST_PAUSED: return SHELL_GUEST_PAUSED;
+	case GUEST_HALTED: return SHELL_GUEST_HALTED;
+	default: return SHELL_GUEST_STOPPED;
+	}
+}
+
+static unsigned share_permille(uint64_t part, uint64_t whole)
+{
+	return whole ? (unsigned)(part * 1000 / whole) : 0;
+}
+
+static uint64_t cpu_busy_ticks(unsigned cpu, uint64_t *idle)
+{
+	uint64_t busy = 0;
+
+	for (unsigned i = 0; i < guest_count; i++)
+		if (guests[i].cpu == cpu)
+			busy += guests[i].sched.runtime;
+	*idle = cpu_table[cpu] ? cpu_table[cpu]->idle_ticks : 0;
+	return busy;
+}
+
+static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
+{
+	struct guest *g;
+	struct vcpu *v;
+	uint64_t idle, busy;
+
+	(void)ctx;
+	if (id >= guest_count)
+		return false;
+	g = &guests[id];
+	v = &g->vcpu;
+	/* A running guest's registers live in its CPU's VMCS: ask that CPU for a copy. */
+	if (g->state == GUEST_RUNNING && v->launched) {
+		if (this_cpu()->current == v)
+			vcpu_save_state(v);
+		else if (g->cpu != this_cpu_id()) {
+			v->save_request = true;
+			guest_wait(g, saved_fresh, CONSOLE_WAIT_US);
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	out->id = g->id;
+	str_copy(out->name, g->name, sizeof(out->name));
+	str_copy(out->image, g->image ? g->image->string : "", sizeof(out->image));
+	str_copy(out->cmdline, g->cmdline, sizeof(out->cmdline));
+	out->state = shell_state(g->state);
+	out->exited = g->exited;
+	out->exit_code = g->exit_code;
+	str_copy(out->stop_reason, g->stop_reason, sizeof(out->stop_reason));
+	out->cpu_mask = 1ull << g->cpu;
+	out->ram_bytes = g->ram_size;
+	out->ram_base = g->ram_hpa;
+	if (g->state != GUEST_STOPPED && g->start_tsc)
+		out->uptime_ms = (rdtsc() - g->start_tsc) / tsc_per_ms;
+	out->weight = g->sched.weight;
+	out->run_ticks = g->sched.runtime;
+	busy = cpu_busy_ticks(g->cpu, &idle);
+	out->share_permille = share_permille(g->sched.runtime, busy + idle);
+	out->switches = v->switches;
+	out->exits_total = v->exits_total;
+	_Static_assert(SHELL_EXIT_REASONS == EXIT_REASON_MAX, "exit reason tables differ");
+	memcpy(out->exits, v->exits, sizeof(out->exits));
+	out->last_exit_reason = v->last_exit_reason;
+	out->last_exit_qualification = v->last_exit_qualification;
+	out->regs_valid = v->saved.valid;
+	_Static_assert(SHELL_GPRS == GPR_COUNT, "register orders differ");
+	memcpy(out->gpr, v->regs.gpr, sizeof(out->gpr));
+	out->gpr[SHELL_RSP] = v->saved.rsp;
+	out->rip = v->saved.rip;
+	out->rflags = v->saved.rflags;
+	out->cr0 = v->saved.cr0;
+	out->cr3 = v->saved.cr3;
+	out->cr4 = v->saved.cr4;
+	out->long_mode = (v->saved.efer >> 10) & 1;
+	out->console_buffered = ring_used(&g->console);
+	out->console_dropped = ring_dropped(&g->console);
+	return true;
+}
+
+static bool is_stopped(struct guest *g)
+{
+	return g->state == GUEST_STOPPED;
+}
+
+static bool is_off_cpu(struct guest *g)
+{
+	return g->state != GUEST_RUNNING;
+}
+
+/* Acts directly when the guest is not on another CPU's hands, else asks that CPU and waits. */
+static int guest_request(struct guest *g, enum guest_request req, bool (*done)(struct guest *g))
+{
+	if (g->state != GUEST_RUNNING || g->cpu == this_cpu_id()) {
+		if (req == GUEST_REQUEST_STOP)
+			guest_stop(g, "stop command");
+		else
+			guest_set_state(g, GUEST_PAUSED);
+		return 0;
+	}
+	g->request = req;
+	return guest_wait(g, done, CONSOLE_WAIT_US) ? 0 : -E_RANGE;
+}
+
+static int op_guest_start(void *ctx, unsigned id)
+{
+	(void)ctx;
+	return id < guest_count ? guest_start(&guests[id]) : -E_NOENT;
+}
+
+static int op_guest_stop(void *ctx, unsigned id)
+{
+	(void)ctx;
+	if (id >= guest_count)
+		return -E_NOENT;
+	if (guests[id].state == GUEST_STOPPED)
+		return 0;
+	return guest_request(&guests[id], GUEST_REQUEST_STOP, is_stopped);
+}
+
+static int op_guest_pause(void *ctx, unsigned id)
+{
+	(void)ctx;
+	if (id >= guest_count)
+		return -E_NOENT;
+	if (guests[id].state != GUEST_RUNNING)
+		return -E_INVAL;
+	return guest_request(&guests[id], GUEST_REQUEST_PAUSE, is_off_cpu);
+}
+
+static int op_guest_resume(void *ctx, unsigned id)
+{
+	(void)ctx;
+	if (id >= guest_count)
+		return -E_NOENT;
+	if (guests[id].state != GUEST_PAUSED)
+		return -E_INVAL;
+	guest_set_state(&guests[id], GUEST_RUNNING);
+	return 0;
+}
+
+static int op_console_attach(void *ctx, unsigned id)
+{
+	(void)ctx;
+	if (id >= guest_count)
+		return -E_NOENT;
+	attached = true;
+	attached_id = id;
+	attached_pos = 0; /* replay everything kept, then stream */
+	return 0;
+}
+
+static void op_console_input(void *ctx, unsigned id, uint8_t byte)
+{
+	(void)ctx;
+	if (id < guest_count)
+		guest_console_input(&guests[id], byte);
+}
+
+static void op_console_detach(void *ctx, unsigned id)
+{
+	(void)ctx;
+	(void)id;
+	attached = false;
+}
+
+static size_t op_log_read(void *ctx, char *buf, size_t size)
+{
+	(void)ctx;
+	return log_ring_copy(buf, size);
+}
+
+static bool op_cpu_get(void *ctx, unsigned cpu, struct shell_cpu *out)
+{
+	uint64_t idle, busy;
+
+	(void)ctx;
+	if (cpu >= cpu_count)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->id = cpu;
+	out->online = cpu_table[cpu] != NULL;
+	out->apic_id = cpu_table[cpu] ? cpu_table[cpu]->apic_id : 0;
+	busy = cpu_busy_ticks(cpu, &idle);
+	for (unsigned i = 0; i < guest_count && out->nr_guests < SHELL_CPU_GUESTS_MAX; i++) {
+		if (guests[i].cpu != cpu)
+			continue;
+		out->guests[out->nr_guests] = i;
+		out->share_permille[out->nr_guests++] = share_permille(guests[i].sched.runtime,
+								       busy + idle);
+	}
+	out->idle_permille = share_permille(idle, busy + idle);
+	return true;
+}
+
+static bool op_mem_get(void *ctx, struct shell_mem *out)
+{
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	out->total_bytes = usable_ram;
+	out->free_bytes = frame_pool_free_bytes(&frame_pool);
+	out->hypervisor_bytes = ((uint64_t)_image_end - (uint64_t)_image_start) + mm_allocated_bytes();
+	for (unsigned i = 0; i < guest_count && out->nr_ranges < SHELL_MEM_RANGES_MAX; i++) {
+		out->ranges[out->nr_ranges].guest_id = i;
+		out->ranges[out->nr_ranges].base = guests[i].ram_hpa;
+		out->ranges[out->nr_ranges++].size = guests[i].ram_size;
+	}
+	return true;
+}
+
+static void op_reboot(void *ctx)
+{
+	(void)ctx;
+	platform_reboot();
+}
+
+static void op_halt(void *ctx)
+{
+	(void)ctx;
+	platform_power_off(0);
+}
+
+static const struct shell_ops console_ops = {
+	.write = op_write,
+	.guest_count = op_guest_count,
+	.guest_get = op_guest_get,
+	.guest_start = op_guest_start,
+	.guest_stop = op_guest_stop,
+	.guest_pause = op_guest_pause,
+	.guest_resume = op_guest_resume,
+	.console_attach = op_console_attach,
+	.console_input = op_console_input,
+	.console_detach = op_console_detach,
+	.log_read = op_log_read,
+	.cpu_get = op_cpu_get,
+	.mem_get = op_mem_get,
+	.reboot = op_reboot,
+	.halt = op_halt,
+};
+
+/* Streams what the attached guest wrote since the last tick. */
+static void console_stream(void)
+{
+	uint8_t buf[128];
+	size_t n;
+
+	while ((n = ring_read(&guests[attached_id].console, &attached_pos, buf, sizeof(buf))) > 0)
+		log_console_write((const char *)buf, n, false);
+}
+
+void console_poll(void)
+{
+	int c;
+
+	/* A tick can land while a command of the previous tick is still waiting on another CPU. */
+	if (!shell_ready || __atomic_test_and_set((void *)&polling, __ATOMIC_ACQUIRE))
+		return;
+	while ((c = uart_getc()) >= 0)
+		shell_input(&shell, (uint8_t)c);
+	if (log_take_prompt_damage() && !shell_attached(&shell, NULL))
+		shell_redraw(&shell);
+	if (attached && shell_attached(&shell, NULL))
+		console_stream();
+	__atomic_clear((void *)&polling, __ATOMIC_RELEASE);
+}
+
+bool console_guest_attached(unsigned id)
+{
+	return attached && attached_id == id;
+}
+
+void console_start(uint64_t usable_bytes)
+{
+	usable_ram = usable_bytes;
+	log_info("console: the shell runs on cpu0, polling COM1 every %u us; type 'help'",
+		 CONSOLE_TICK_US);
+	shell_ready = true;
+	shell_init(&shell, &console_ops);
+	tick_handler = console_poll;
+	lapic_timer_periodic(VECTOR_TICK, CONSOLE_TICK_US, tsc_per_ms);
+}

@@ -1,0 +1,15 @@
+/* The management console: the shell on COM1, served by CPU 0. */
+#ifndef CLOISON_CONSOLE_H
+#define CLOISON_CONSOLE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Prints the prompt and starts CPU 0's 1 ms console tick. @pre on CPU 0, guests created. */
+void console_start(uint64_t usable_bytes);
+/* Reads typed bytes into the shell and streams the attached guest's output. */
+void console_poll(void);
+/* Whether `console GUEST` is showing this guest (its lines then stay off the main console). */
+bool console_guest_attached(unsigned id);
+
+#endif
