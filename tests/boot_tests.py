@@ -96,4 +96,26 @@ SCENARIOS = [
             Expect("clear-refusal", r"^\[cpu0\] error: vmx: cannot run guests: CPUID.1:ECX.VMX\[bit 5\] is 0"),
         ] + HEALTHY,
     ),
+    # The benchmark guest (tests/bench/bench.c, `make bench`) runs briefly and prints well-formed
+    # figures; how good they are is `make bench`'s business, not a pass/fail here.
+    Scenario(
+        name="bench-quick",
+        guests=[("bench", "bench quick")],
+        checks=[
+            InOrder("bench-runs", [
+                r"\[bench\] bench: begin mode=micro env=cloison quick=1$",
+                r"\[bench\] bench: start handoff_to_first=\d+ handoff_to_entry=\d+ "
+                r"boot_tsc=0x[0-9a-f]+ first_tsc=0x[0-9a-f]+$",
+                r"\[bench\] bench: cpuid_rtt median=\d+ min=\d+ max=\d+ n=32 overhead=\d+ leaf=0$",
+                r"\[bench\] bench: vmcall_rtt median=\d+ min=\d+ max=\d+ n=32 overhead=\d+ nr=2 ret=0x0$",
+                r"\[bench\] bench: uart_lsr_read median=\d+ min=\d+ max=\d+ n=32 overhead=\d+ port=0x3fd$",
+                r"\[bench\] bench: uart_tx_write median=\d+ min=\d+ max=\d+ n=32 overhead=\d+ port=0x3f8$",
+                r"\[bench\] bench: work median=\d+ min=\d+ max=\d+ n=2 bytes=4194304 unit_bytes=4096 "
+                r"check=0x[0-9a-f]+$",
+                r"\[bench\] bench: end status=ok$",
+                r"\[cpu0\] guest bench stopped: exit code 0 \(port 0xf4\)$"]),
+            Absent("well-formed-lines", r"\[bench\] bench: (?![a-z_0-9]+(?: [a-z_0-9]+=[0-9A-Za-z_.]+)*$)"),
+            Absent("no-bench-error", r"\[bench\] bench: (?:error|skip)"),
+        ] + HEALTHY,
+    ),
 ]
