@@ -15,7 +15,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu  # noqa: E402
-from boot_tests import SCENARIOS  # noqa: E402
+import importlib  # noqa: E402
+
+# Each tests/boot_tests*.py module contributes its SCENARIOS.
+SCENARIOS = []
+for _mod in sorted(f[:-3] for f in os.listdir(os.path.dirname(os.path.abspath(__file__)))
+                   if f.startswith("boot_tests") and f.endswith(".py")):
+    SCENARIOS += importlib.import_module(_mod).SCENARIOS
 
 
 def run_unit(build):
