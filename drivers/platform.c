@@ -36,12 +36,14 @@ void platform_power_off(uint8_t code)
 	static const char bochs_shutdown[] = "Shutdown";
 
 	log_info("powering off (code %u)", code);
+	log_flush();
 	/* The emulators' exit ports first: they carry the exit code; on hardware nothing listens. */
 	outb(QEMU_DEBUG_EXIT_PORT, code); /* QEMU ends with status (code << 1) | 1 */
 	for (const char *p = bochs_shutdown; *p; p++)
 		outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);
 	acpi_power_off();
 	log_info("no power-off method worked; halting");
+	log_flush();
 	halt_forever();
 }
 
@@ -52,6 +54,7 @@ void platform_reboot(void)
 	const struct acpi_info *a = platform_acpi;
 
 	log_info("rebooting");
+	log_flush();
 	platform_stop_other_cpus();
 	/* The FADT reset register (ACPI 6.5 4.8.3.6), then the 8042, then a triple fault. */
 	if (a && a->reset_supported) {

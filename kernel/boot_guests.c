@@ -68,7 +68,7 @@ static void config_from_modules(const struct boot_info *bi, const char *config_n
 	}
 }
 
-static void partition_map_print(void)
+void guests_print_map(void)
 {
 	unsigned order[MAX_GUESTS], n = plan_order(&plan, order);
 
@@ -92,12 +92,14 @@ static void partition_map_print(void)
 	log_info("  %-12s %25s %8lu KiB", "free", "", frame_pool_free_bytes(&frame_pool) / KiB);
 }
 
-void guests_boot(const struct boot_info *bi, const char *hv_cmdline, uint64_t guest_ram)
+static unsigned refused;
+static bool have_config;
+
+void guests_plan(const struct boot_info *bi, const char *hv_cmdline, uint64_t guest_ram)
 {
 	char config_name[CONFIG_IMAGE_MAX] = "config";
 	const struct boot_module *config_module;
 	struct config_env env;
-	unsigned refused = 0;
 
 	modules_index(bi);
 	cmdline_get(hv_cmdline, "config", config_name, sizeof(config_name));
@@ -116,20 +118,24 @@ void guests_boot(const struct boot_info *bi, const char *hv_cmdline, uint64_t gu
 	env.module_names = module_name_ptrs;
 	env.module_count = bi->module_count;
 	config_validate(&config, &env, report_error, NULL);
-	guest_console_prefixed = config.console_prefixed || !config_module;
+	have_config = config_module != NULL;
+	plan_partition(&plan, &frame_pool, &config, report_error, NULL);
+	for (unsigned i = 0; i < config.guest_count; i++)
+		refused += config.guests[i].refused;
+}
+
+void guests_create(const struct boot_info *bi)
+{
+	guest_console_prefixed = config.console_prefixed || !have_config;
 	for (unsigned cpu = 0; cpu < cpu_count; cpu++)
 		if (cpu_table[cpu])
 			sched_queue_init(&cpu_table[cpu]->runq, config.slice_us * tsc_per_ms / 1000);
-	plan_partition(&plan, &frame_pool, &config, report_error, NULL);
-
 	for (unsigned i = 0; i < config.guest_count; i++) {
 		struct guest_config *gc = &config.guests[i];
 		const struct boot_module *modules[CONFIG_MODULES_MAX];
 
-		if (gc->refused) {
-			refused++;
+		if (gc->refused)
 			continue;
-		}
 		for (unsigned m = 0; m < gc->module_count; m++)
 			modules[m] = module_find(bi, gc->modules[m]);
 		if (guest_create(gc, plan.guests[i].ram_base, module_find(bi, gc->image), modules) < 0) {
@@ -138,7 +144,7 @@ void guests_boot(const struct boot_info *bi, const char *hv_cmdline, uint64_t gu
 			frame_free(&frame_pool, plan.guests[i].ram_base, plan.guests[i].ram_size);
 		}
 	}
-	partition_map_print();
+	guests_print_map();
 	if (refused)
 		log_warn("config: %u guest%s refused (see the errors above); the others start", refused,
 			 refused == 1 ? "" : "s");

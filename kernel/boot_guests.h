@@ -5,7 +5,12 @@
 #include <stdint.h>
 #include "boot/boot_info.h"
 
-/* @pre the frame pool, the CPUs and VMX are up; guest_ram sizes module-only guests. */
-void guests_boot(const struct boot_info *bi, const char *hv_cmdline, uint64_t guest_ram);
+/* Reads and checks the configuration, carves out the partitions and prints the map; needs no
+ * VT-x. @pre the frame pool and the CPUs are up; guest_ram sizes module-only guests. */
+void guests_plan(const struct boot_info *bi, const char *hv_cmdline, uint64_t guest_ram);
+/* Prints each partition's host range, CPU and weight, and what the hypervisor keeps. */
+void guests_print_map(void);
+/* Creates the planned guests (and starts those with autostart), then prints the map. @pre VMX is on. */
+void guests_create(const struct boot_info *bi);
 
 #endif

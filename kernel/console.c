@@ -308,6 +308,7 @@ void console_poll(void)
 		shell_input(&shell, (uint8_t)c);
 	if (log_take_prompt_damage() && !shell_attached(&shell, NULL))
 		shell_redraw(&shell);
+	log_drain();
 	if (attached && shell_attached(&shell, NULL))
 		console_stream();
 	__atomic_clear((void *)&polling, __ATOMIC_RELEASE);

@@ -4,9 +4,19 @@
 #ifndef HOST_TEST
 #include "kernel/x86.h"
 
+/* Quadwords for the aligned bulk: scrubbing a partition is 8 times fewer iterations. */
 void *memset(void *dst, int c, size_t n)
 {
-	rep_stosb(dst, (uint8_t)c, n);
+	uint8_t *d = dst;
+	size_t head = (size_t)(-(uintptr_t)d & 7);
+
+	if (n >= 64) {
+		rep_stosb(d, (uint8_t)c, head);
+		rep_stosq(d + head, 0x0101010101010101ull * (uint8_t)c, (n - head) / 8);
+		d += head + (n - head) / 8 * 8;
+		n = (n - head) % 8;
+	}
+	rep_stosb(d, (uint8_t)c, n);
 	return dst;
 }
 

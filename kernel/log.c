@@ -1,4 +1,6 @@
-/* Console output with a per-line lock, a CPU/level prefix and a ring buffer of everything printed. */
+/* Console output with a per-line lock, a CPU/level prefix and a ring buffer of everything logged.
+ * Bytes for the UART wait in a transmit queue that CPU 0's console tick drains as fast as the
+ * line takes them, so no CPU waits on the serial line while the queue has room. */
 #include "kernel/log.h"
 #include "kernel/fmt.h"
 #include "kernel/percpu.h"
@@ -13,10 +15,57 @@ static bool mid_line;       /* the console's cursor is not at the start of a lin
 static bool prompt_erasable; /* what stands on the current line is the shell's prompt */
 static volatile bool prompt_damaged;
 
+static char txq[LOG_TXQ_SIZE];
+static uint64_t txq_head, txq_tail; /* absolute positions: queued up to head, sent up to tail */
+
+/* Sends up to max bytes the UART can take now (all when wait). @pre log_lock held */
+static void txq_drain(size_t max, bool wait)
+{
+	while (txq_tail < txq_head && max--) {
+		char c = txq[txq_tail++ % LOG_TXQ_SIZE];
+
+		if (wait)
+			uart_putc_raw(c);
+		else
+			uart_putc_fifo(c);
+	}
+}
+
+/* @pre log_lock held */
+static void txq_put(char c)
+{
+	if (txq_head - txq_tail == LOG_TXQ_SIZE)
+		txq_drain(UART_FIFO_SIZE, true); /* full: wait for the line, as an unbuffered console would */
+	txq[txq_head++ % LOG_TXQ_SIZE] = c;
+}
+
 static void console_emit(char c)
 {
-	uart_putc(c);
+	if (c == '\n')
+		txq_put('\r');
+	txq_put(c);
 	mid_line = c != '\n';
+}
+
+void log_drain(void)
+{
+	spin_lock(&log_lock);
+	if (uart_tx_ready())
+		txq_drain(uart_fifo_size(), false);
+	spin_unlock(&log_lock);
+}
+
+void log_flush(void)
+{
+	spin_lock(&log_lock);
+	txq_drain((size_t)-1, true);
+	spin_unlock(&log_lock);
+}
+
+/* For panics and exceptions: the lock holder may be the CPU that died. */
+void log_flush_unlocked(void)
+{
+	txq_drain((size_t)-1, true);
 }
 
 static void log_putc(void *ctx, char c)
@@ -36,7 +85,7 @@ static void log_line_start(void)
 		return;
 	if (prompt_erasable) {
 		for (const char *p = erase; *p; p++)
-			uart_putc(*p);
+			txq_put(*p);
 		mid_line = false;
 		prompt_damaged = true;
 	} else {

@@ -9,6 +9,7 @@
 enum log_level { LOG_INFO, LOG_WARN, LOG_ERR };
 
 #define LOG_RING_SIZE 16384
+#define LOG_TXQ_SIZE 8192 /* console bytes waiting for the UART */
 
 void log_printf(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vprintf(enum log_level level, const char *fmt, va_list ap);
@@ -24,6 +25,12 @@ void log_guest_line(const char *guest_name, const char *text, size_t len);
 void log_console_write(const char *s, size_t n, bool ends_at_prompt);
 /* Whether a log line erased the prompt since the last call (the console then redraws it). */
 bool log_take_prompt_damage(void);
+
+/* Feeds the UART what it can take now (CPU 0's console tick calls it). */
+void log_drain(void);
+/* Sends everything queued, waiting for the line: before power-off, reset or halting a CPU. */
+void log_flush(void);
+void log_flush_unlocked(void);
 
 /* Copies the ring's oldest-first contents into buf; returns the length. */
 size_t log_ring_copy(char *buf, size_t size);

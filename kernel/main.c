@@ -171,22 +171,28 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	if (magic != MB2_BOOTLOADER_MAGIC) {
 		log_err("boot: not started by a multiboot2 loader (EAX = 0x%x, expected 0x%x)", magic,
 			MB2_BOOTLOADER_MAGIC);
+		log_flush();
 		halt_forever();
 	}
 	if (mb2_err < 0) {
 		log_err("boot: multiboot2 information at 0x%x is corrupt at byte %lu: %s", mbi_phys,
 			where, err_name(mb2_err));
+		log_flush();
 		halt_forever();
 	}
 	options_parse(boot_info.cmdline, &opt);
 	boot_report(&boot_info);
-	if (mm_init(&boot_info) < 0)
+	if (mm_init(&boot_info) < 0) {
+		log_flush();
 		halt_forever();
+	}
 	log_info("timer: TSC runs at %lu kHz (PIT calibration)", tsc_calibrate());
 	cpus_start(&boot_info);
+	guests_plan(&boot_info, boot_info.cmdline, opt.guest_ram);
 
 	if (vmx_detect(why, sizeof(why)) < 0) {
 		log_err("vmx: cannot run guests: %s", why);
+		guests_print_map();
 		smp_release(SMP_IDLE);
 		idle(&opt);
 	}
@@ -200,7 +206,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 		log_err("vmx: cannot enter VMX operation on cpu0");
 		idle(&opt);
 	}
-	guests_boot(&boot_info, boot_info.cmdline, opt.guest_ram);
+	guests_create(&boot_info);
 	if (!guest_count)
 		log_warn("no guest to run: give Cloison Multiboot kernels as GRUB modules");
 	guest_power_off_when_idle = opt.shutdown_when_idle;

@@ -24,5 +24,6 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	platform_stop_other_cpus();
 	log_err("hypervisor halted");
+	log_flush_unlocked();
 	halt_forever();
 }

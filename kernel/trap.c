@@ -91,5 +91,6 @@ void trap_handle(struct trap_frame *f)
 	log_err("  r9  %016lx  r10 %016lx  r11 %016lx  r12 %016lx", f->r9, f->r10, f->r11, f->r12);
 	log_err("  r13 %016lx  r14 %016lx  r15 %016lx", f->r13, f->r14, f->r15);
 	log_err("CPU %u halted", this_cpu_id());
+	log_flush_unlocked();
 	halt_forever();
 }

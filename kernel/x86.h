@@ -223,6 +223,11 @@ static inline void rep_stosb(void *dst, uint8_t value, uint64_t n)
 	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(value) : "memory");
 }
 
+static inline void rep_stosq(void *dst, uint64_t value, uint64_t n)
+{
+	__asm__ volatile("rep stosq" : "+D"(dst), "+c"(n) : "a"(value) : "memory");
+}
+
 static inline void rep_movsb(void *dst, const void *src, uint64_t n)
 {
 	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");

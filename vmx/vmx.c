@@ -97,23 +97,13 @@ int vmx_cpu_enable(struct per_cpu *cpu)
 	return 0;
 }
 
-uint64_t vmcs_read(enum vmcs_field field)
+void vmcs_access_failed(enum vmcs_field field, uint64_t value, bool write)
 {
-	uint64_t value = 0;
-
-	if (!vmread_checked(field, &value)) {
-		this_cpu()->vmcs_errors++;
-		log_err("vmx: VMREAD of field 0x%04x failed", field);
-	}
-	return value;
-}
-
-void vmcs_write(enum vmcs_field field, uint64_t value)
-{
-	if (!vmwrite_checked(field, value)) {
-		this_cpu()->vmcs_errors++;
+	this_cpu()->vmcs_errors++;
+	if (write)
 		log_err("vmx: VMWRITE of field 0x%04x = 0x%lx failed", field, value);
-	}
+	else
+		log_err("vmx: VMREAD of field 0x%04x failed", field);
 }
 
 void vmx_report_instruction_error(const char *what)

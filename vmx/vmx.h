@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "vmx/vmcs.h"
 #include "vmx/vmx_caps.h"
+#include "vmx/vmx_insn.h"
 #include "kernel/guest.h"
 #include "kernel/percpu.h"
 
@@ -18,8 +19,23 @@ int vmx_detect(char *why, size_t why_size);
 /* CR0/CR4 fixed bits, CR4.VMXE, VMXON on this CPU. */
 int vmx_cpu_enable(struct per_cpu *cpu);
 
-uint64_t vmcs_read(enum vmcs_field field);
-void vmcs_write(enum vmcs_field field, uint64_t value);
+/* Counts and reports a failed VMREAD/VMWRITE (kept out of line: it never happens on a good path). */
+__attribute__((cold)) void vmcs_access_failed(enum vmcs_field field, uint64_t value, bool write);
+
+static inline uint64_t vmcs_read(enum vmcs_field field)
+{
+	uint64_t value = 0;
+
+	if (__builtin_expect(!vmread_checked(field, &value), 0))
+		vmcs_access_failed(field, 0, false);
+	return value;
+}
+
+static inline void vmcs_write(enum vmcs_field field, uint64_t value)
+{
+	if (__builtin_expect(!vmwrite_checked(field, value), 0))
+		vmcs_access_failed(field, value, true);
+}
 
 /* Builds the VMCS of a vCPU for a 32-bit protected-mode Multiboot start at entry. */
 int vmcs_setup(struct vcpu *vcpu, uint32_t entry, uint32_t mbi_gpa);
