@@ -73,20 +73,19 @@ $(foreach n,$(UNIT_NAMES),$(eval $(call unit_rule,$(n))))
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
 
-# The demo: three guests on the hypervisor's CPUs (see README "Configuration").
-DEMO_GUESTS := $(BUILD)/guests/demo.elf 'alpha forever' \
-	$(BUILD)/guests/demo.elf 'beta forever' \
-	$(BUILD)/guests/hcall.elf 'gamma'
+# The demo: four guests on two CPUs, declared in scripts/demo.cfg (see README "Configuration").
+DEMO_MODULES := $(BUILD)/guests/demo.elf demo $(BUILD)/guests/echo.elf echo \
+	$(BUILD)/guests/counter.elf counter $(BUILD)/guests/hcall.elf hcall scripts/demo.cfg config
 iso: $(ISO)
-$(ISO): $(KERNEL_ELF) $(GUEST_ELFS) scripts/mkiso.sh
-	scripts/mkiso.sh $@ $(KERNEL_ELF) '' $(DEMO_GUESTS)
+$(ISO): $(KERNEL_ELF) $(GUEST_ELFS) scripts/mkiso.sh scripts/demo.cfg
+	scripts/mkiso.sh $@ $(KERNEL_ELF) '' $(DEMO_MODULES)
 
 deps:
 	@scripts/install-deps.sh
 
 run: deps
 	@$(MAKE) --no-print-directory $(ISO)
-	scripts/run-bochs.sh $(ISO) 1
+	scripts/run-bochs.sh $(ISO) 2
 
 run-qemu: deps
 	@$(MAKE) --no-print-directory $(ISO)

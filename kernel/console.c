@@ -15,7 +15,7 @@
 #include "drivers/platform.h"
 
 #define CONSOLE_TICK_US 1000
-#define CONSOLE_WAIT_US 200000 /* how long a command waits for another CPU to act */
+#define CONSOLE_WAIT_US 1000000 /* how long a command waits for another CPU to act */
 
 static struct shell shell;
 static bool shell_ready;
@@ -35,11 +35,6 @@ static unsigned op_guest_count(void *ctx)
 {
 	(void)ctx;
 	return guest_count;
-}
-
-static bool saved_fresh(struct guest *g)
-{
-	return !g->vcpu.save_request || g->state != GUEST_RUNNING;
 }
 
 static enum shell_guest_state shell_state(enum guest_state s)
@@ -79,15 +74,10 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 		return false;
 	g = &guests[id];
 	v = &g->vcpu;
-	/* A running guest's registers live in its CPU's VMCS: ask that CPU for a copy. */
-	if (g->state == GUEST_RUNNING && v->launched) {
-		if (this_cpu()->current == v)
-			vcpu_save_state(v);
-		else if (g->cpu != this_cpu_id()) {
-			v->save_request = true;
-			guest_wait(g, saved_fresh, CONSOLE_WAIT_US);
-		}
-	}
+	/* A running guest's CPU copies its registers out of the VMCS at least every poll period
+	 * (request_poll_ticks); the console reads that copy rather than stall on the other CPU. */
+	if (g->state == GUEST_RUNNING && v->launched && this_cpu()->current == v)
+		vcpu_save_state(v);
 	memset(out, 0, sizeof(*out));
 	out->id = g->id;
 	str_copy(out->name, g->name, sizeof(out->name));
@@ -327,5 +317,6 @@ void console_start(uint64_t usable_bytes)
 	shell_ready = true;
 	shell_init(&shell, &console_ops);
 	tick_handler = console_poll;
+	request_poll_ticks = tsc_per_ms * CONSOLE_TICK_US / 1000;
 	lapic_timer_periodic(VECTOR_TICK, CONSOLE_TICK_US, tsc_per_ms);
 }

@@ -9,6 +9,9 @@
 void console_start(uint64_t usable_bytes);
 /* Reads typed bytes into the shell and streams the attached guest's output. */
 void console_poll(void);
+/* TSC ticks between two looks at interrupts and console requests by each CPU, even while a
+ * guest holds it. */
+extern uint64_t request_poll_ticks;
 /* Whether `console GUEST` is showing this guest (its lines then stay off the main console). */
 bool console_guest_attached(unsigned id);
 

@@ -20,6 +20,10 @@
 
 #define ALONE_SLICES 10
 
+/* Every CPU looks at its interrupts and the console's requests at least this often, even while
+ * a guest spins without exits (set by console_start: the console tick). */
+uint64_t request_poll_ticks;
+
 struct guest guests[MAX_GUESTS];
 unsigned guest_count;
 
@@ -309,7 +313,6 @@ void vcpu_save_state(struct vcpu *v)
 	v->saved.cr4 = vmcs_read(VMCS_CR4_READ_SHADOW);
 	v->saved.efer = vmcs_read(VMCS_GUEST_IA32_EFER);
 	v->saved.valid = true;
-	v->save_request = false;
 }
 
 bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us)
@@ -327,8 +330,8 @@ bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout
 /* Carries out what the console CPU asked for; returns whether the guest must leave the CPU. */
 static bool guest_take_request(struct guest *g)
 {
-	if (g->vcpu.save_request && g->vcpu.launched)
-		vcpu_save_state(&g->vcpu);
+	if (!g->vcpu.vmcs_ready)
+		return true; /* restarted from the console meanwhile: set up afresh on the next pick */
 	switch (g->request) {
 	case GUEST_REQUEST_PAUSE:
 		g->request = GUEST_REQUEST_NONE;
@@ -342,11 +345,22 @@ static bool guest_take_request(struct guest *g)
 	}
 }
 
-/* Runs g until its slice (TSC ticks) ends, it yields, or it stops; returns the ticks it held the CPU. */
-static uint64_t guest_run_slice(struct guest *g, uint64_t slice)
+/* Arms the VMX-preemption timer (TSC ticks >> rate, 32 bits wide: SDM Vol. 3C 25.5.1). */
+static void guest_arm_timer(uint64_t ticks)
+{
+	uint64_t value = ticks >> vmx_misc_preemption_rate(vmx_caps.misc);
+
+	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, MIN(value, 0xffffffffu));
+}
+
+/* Runs g until its slice (TSC ticks) ends, it yields, or it stops; returns the ticks it held the
+ * CPU. The timer also fires every poll_ticks (0: never) so that this CPU takes its own interrupts
+ * even while the guest spins with interrupts off and never exits: Bochs 2.7 does not turn host
+ * interrupts into VM exits while the guest's RFLAGS.IF is 0. */
+static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_ticks)
 {
 	struct vcpu *v = &g->vcpu;
-	uint64_t start, timer;
+	uint64_t start, deadline;
 
 	if (!v->vmcs_ready) {
 		if (vmcs_setup(v, g->entry, g->mbi_gpa) < 0) {
@@ -359,12 +373,10 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice)
 		guest_stop(g, "its VMCS could not be loaded");
 		return 0;
 	}
-	if (vmx_ctls.has_preemption_timer) {
-		/* The timer counts TSC ticks >> rate (SDM Vol. 3C 25.5.1); 32 bits wide. */
-		timer = slice >> vmx_misc_preemption_rate(vmx_caps.misc);
-		vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, MIN(timer, 0xffffffffu));
-	}
 	start = rdtsc();
+	deadline = start + slice;
+	if (vmx_ctls.has_preemption_timer)
+		guest_arm_timer(poll_ticks ? MIN(slice, poll_ticks) : slice);
 	if (!v->launched && !g->start_tsc)
 		g->start_tsc = start;
 	for (;;) {
@@ -382,6 +394,14 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice)
 		irq_window();
 		if (action == EXIT_STOPPED || action == EXIT_YIELD)
 			break;
+		if (action == EXIT_TIMER) {
+			uint64_t now = rdtsc();
+
+			vcpu_save_state(v); /* what the console shows is never older than a poll period */
+			if (now >= deadline)
+				break;
+			guest_arm_timer(poll_ticks ? MIN(deadline - now, poll_ticks) : deadline - now);
+		}
 	}
 	if (v->launched && g->state != GUEST_STOPPED)
 		vcpu_save_state(v);
@@ -391,6 +411,7 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice)
 void guest_run_cpu(void)
 {
 	struct per_cpu *cpu = this_cpu();
+	struct sched_entity *last = NULL;
 
 	for (;;) {
 		struct sched_entity *e;
@@ -407,11 +428,15 @@ void guest_run_cpu(void)
 		if (!e) {
 			uint64_t idle_start = rdtsc();
 
+			last = NULL;
 			cpu_idle_wait(); /* until an IPI or the console tick brings work */
 			cpu->idle_ticks += rdtsc() - idle_start;
 			continue;
 		}
-		ran = guest_run_slice(&guests[e->id], slice);
+		if (e != last)
+			guests[e->id].vcpu.switches++;
+		last = e;
+		ran = guest_run_slice(&guests[e->id], slice, request_poll_ticks);
 		spin_lock(&cpu->runq_lock);
 		sched_account(&cpu->runq, e, ran, !sched_alone(&cpu->runq, e));
 		spin_unlock(&cpu->runq_lock);

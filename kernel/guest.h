@@ -61,12 +61,11 @@ struct vcpu {
 	uint64_t last_exit_qualification;
 	uint64_t run_ticks; /* TSC ticks between its entries and its exits' ends */
 	uint64_t switches;  /* times the scheduler put it on its CPU */
-	/* Guest state outside the GPRs, read from the VMCS when it leaves its CPU or on request. */
+	/* Guest state outside the GPRs, read from the VMCS at every poll exit and when it leaves its CPU. */
 	struct {
 		uint64_t rip, rsp, rflags, cr0, cr3, cr4, efer;
 		bool valid;
 	} saved;
-	volatile bool save_request; /* the console wants a fresh copy of saved */
 };
 
 struct guest_config;

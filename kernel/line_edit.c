@@ -58,7 +58,9 @@ const char *line_edit_line(const struct line_edit *le)
 
 void line_edit_redraw(struct line_edit *le)
 {
-	le_write(le, le->line, le->len);
+	/* A finished line stays readable until the next byte, but it is no longer being typed. */
+	if (!le->finished)
+		le_write(le, le->line, le->len);
 }
 
 void line_edit_reset(struct line_edit *le)

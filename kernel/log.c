@@ -6,6 +6,7 @@
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
 #include "drivers/uart.h"
+#include "kernel/lib.h"
 
 static struct spinlock log_lock;
 static char ring[LOG_RING_SIZE];
@@ -16,6 +17,7 @@ static bool prompt_erasable; /* what stands on the current line is the shell's p
 static volatile bool prompt_damaged;
 
 static char txq[LOG_TXQ_SIZE];
+static uint64_t guest_lines_dropped;
 static uint64_t txq_head, txq_tail; /* absolute positions: queued up to head, sent up to tail */
 
 /* Sends up to max bytes the UART can take now (all when wait). @pre log_lock held */
@@ -119,11 +121,26 @@ void log_printf(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void ring_putc(void *ctx, char c)
+{
+	(void)ctx;
+	ring[ring_head++ % LOG_RING_SIZE] = c;
+}
+
+/* A guest never waits on the serial line: when the transmit queue has no room for its line, the
+ * line goes only to the log ring (and stays in the guest's own console buffer). */
 void log_guest_line(const char *guest_name, const char *text, size_t len)
 {
+	size_t need = strlen(guest_name) + len + 8; /* brackets, space, CR LF, an erase sequence */
+
 	spin_lock(&log_lock);
-	log_line_start();
-	fmt_format(log_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);
+	if (LOG_TXQ_SIZE - (txq_head - txq_tail) >= need) {
+		log_line_start();
+		fmt_format(log_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);
+	} else {
+		fmt_format(ring_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);
+		guest_lines_dropped++;
+	}
 	spin_unlock(&log_lock);
 }
 

@@ -10,7 +10,8 @@
 enum exit_action {
 	EXIT_RESUME,   /* re-enter at the same RIP (a fault was injected, or nothing to skip) */
 	EXIT_ADVANCE,  /* the instruction was emulated: skip it, then re-enter */
-	EXIT_YIELD,    /* give the CPU to the next guest (time slice over, guest halted) */
+	EXIT_YIELD,    /* give the CPU to the next guest (guest halted) */
+	EXIT_TIMER,    /* the VMX-preemption timer fired: the scheduler decides */
 	EXIT_STOPPED,  /* the handler stopped the guest */
 };
 

@@ -174,7 +174,7 @@ enum exit_action exit_preemption_timer(struct vcpu *vcpu, const struct vmx_exit 
 {
 	(void)vcpu;
 	(void)exit;
-	return EXIT_YIELD;
+	return EXIT_TIMER;
 }
 
 /* Exception or NMI exit, SDM Vol. 3C 25.9.2: the bitmap is empty, so only NMIs come here. */

@@ -378,6 +378,10 @@ static void test_redraw_and_reset(void)
 	line_edit_redraw(&le);
 	CHECK_STR(out, "inf");
 	feed(&le, "\r");
+	/* After Enter the line is history: a redraw of the prompt line shows nothing typed */
+	reset_out();
+	line_edit_redraw(&le);
+	CHECK_STR(out, "");
 	feed(&le, "ab\x1b[");
 	line_edit_reset(&le);
 	CHECK_STR(line_edit_line(&le), "");
