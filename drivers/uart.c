@@ -57,6 +57,15 @@ void uart_putc_raw(char c)
 	outb(console_port + UART_RBR_THR_DLL, (uint8_t)c);
 }
 
+#define LSR_TX_IDLE 0x40 /* TEMT: FIFO and shift register empty */
+
+void uart_wait_idle(void)
+{
+	for (unsigned spins = 0; console_present && !(inb(console_port + UART_LSR) & LSR_TX_IDLE); spins++)
+		if (spins > 1000000)
+			return;
+}
+
 unsigned uart_fifo_size(void)
 {
 	return fifo_size;

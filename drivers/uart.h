@@ -18,6 +18,8 @@ void uart_putc_raw(char c);
 /* Whether the transmitter FIFO is empty (then uart_fifo_size() bytes may be written). */
 bool uart_tx_ready(void);
 unsigned uart_fifo_size(void);
+/* Waits (boundedly) until the last byte has left the line: before power-off or reset. */
+void uart_wait_idle(void);
 /* Writes one byte without waiting. @pre room in the FIFO (uart_tx_ready before a burst) */
 void uart_putc_fifo(char c);
 /* Returns the next received byte, or -1 when none is waiting. */

@@ -25,10 +25,27 @@ static unsigned attached_id;
 static uint64_t attached_pos;
 static uint64_t usable_ram;
 
+static bool at_prompt; /* the console line holds the prompt and what is being typed after it */
+
+static bool contains_newline(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\n')
+			return true;
+	return false;
+}
+
 static void op_write(void *ctx, const char *s, size_t n)
 {
+	size_t plen = sizeof(SHELL_PROMPT) - 1;
+
 	(void)ctx;
-	log_console_write(s, n, !shell_attached(&shell, NULL) && n && s[n - 1] != '\n');
+	/* Only the prompt line may be erased by a log line (and redrawn): a reply cut mid-line may not. */
+	if (n >= plen && memcmp(s + n - plen, SHELL_PROMPT, plen) == 0)
+		at_prompt = true;
+	else if (contains_newline(s, n))
+		at_prompt = false;
+	log_console_write(s, n, at_prompt && !shell_attached(&shell, NULL));
 }
 
 static unsigned op_guest_count(void *ctx)
@@ -138,7 +155,12 @@ static int guest_request(struct guest *g, enum guest_request req, bool (*done)(s
 		return 0;
 	}
 	g->request = req;
-	return guest_wait(g, done, CONSOLE_WAIT_US) ? 0 : -E_RANGE;
+	if (guest_wait(g, done, CONSOLE_WAIT_US))
+		return 0;
+	/* Withdraw what the CPU did not take up; if it took it up meanwhile, that stands. */
+	__atomic_compare_exchange_n(&g->request, &req, GUEST_REQUEST_NONE, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+	return done(g) ? 0 : -E_TIMEOUT;
 }
 
 static int op_guest_start(void *ctx, unsigned id)
@@ -294,6 +316,9 @@ void console_poll(void)
 	/* A tick can land while a command of the previous tick is still waiting on another CPU. */
 	if (!shell_ready || __atomic_test_and_set((void *)&polling, __ATOMIC_ACQUIRE))
 		return;
+	/* Redraw an erased prompt before echoing what was typed behind it. */
+	if (log_take_prompt_damage() && !shell_attached(&shell, NULL))
+		shell_redraw(&shell);
 	while ((c = uart_getc()) >= 0)
 		shell_input(&shell, (uint8_t)c);
 	if (log_take_prompt_damage() && !shell_attached(&shell, NULL))

@@ -13,6 +13,7 @@ const char *err_name(int err)
 		[E_TRUNC] = "truncated",
 		[E_NOTSUP] = "not supported",
 		[E_FULL] = "table full",
+		[E_TIMEOUT] = "timed out",
 	};
 	unsigned idx = (unsigned)(err < 0 ? -err : err);
 

@@ -45,6 +45,7 @@ enum {
 	E_TRUNC = 6,    /* input shorter than it claims */
 	E_NOTSUP = 7,   /* valid but not supported by Cloison or the CPU */
 	E_FULL = 8,     /* fixed-size table full */
+	E_TIMEOUT = 9,  /* another CPU did not answer in time */
 };
 const char *err_name(int err);
 

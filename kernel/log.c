@@ -61,6 +61,7 @@ void log_flush(void)
 {
 	spin_lock(&log_lock);
 	txq_drain((size_t)-1, true);
+	uart_wait_idle();
 	spin_unlock(&log_lock);
 }
 
@@ -68,6 +69,7 @@ void log_flush(void)
 void log_flush_unlocked(void)
 {
 	txq_drain((size_t)-1, true);
+	uart_wait_idle();
 }
 
 static void log_putc(void *ctx, char c)
