@@ -334,8 +334,15 @@ bool console_guest_attached(unsigned id)
 	return attached && attached_id == id;
 }
 
+#define CONSOLE_TXQ_SIZE (64 * KiB)
+
 void console_start(uint64_t usable_bytes)
 {
+	uint64_t txq = phys_alloc_zeroed(CONSOLE_TXQ_SIZE, PAGE_SIZE);
+
+	/* Room for bursts of guest lines, so that the serial line rarely has to drop any. */
+	if (txq)
+		log_grow_queue((char *)txq, CONSOLE_TXQ_SIZE);
 	usable_ram = usable_bytes;
 	log_info("console: the shell runs on cpu0, polling COM1 every %u us; type 'help'",
 		 CONSOLE_TICK_US);

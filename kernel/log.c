@@ -16,15 +16,17 @@ static bool mid_line;       /* the console's cursor is not at the start of a lin
 static bool prompt_erasable; /* what stands on the current line is the shell's prompt */
 static volatile bool prompt_damaged;
 
-static char txq[LOG_TXQ_SIZE];
-static uint64_t guest_lines_dropped;
+static char txq_boot[LOG_TXQ_SIZE];
+static char *txq = txq_boot;
+static uint64_t txq_size = LOG_TXQ_SIZE;
+static uint64_t guest_lines_dropped, guest_lines_reported;
 static uint64_t txq_head, txq_tail; /* absolute positions: queued up to head, sent up to tail */
 
 /* Sends up to max bytes the UART can take now (all when wait). @pre log_lock held */
 static void txq_drain(size_t max, bool wait)
 {
 	while (txq_tail < txq_head && max--) {
-		char c = txq[txq_tail++ % LOG_TXQ_SIZE];
+		char c = txq[txq_tail++ % txq_size];
 
 		if (wait)
 			uart_putc_raw(c);
@@ -36,9 +38,9 @@ static void txq_drain(size_t max, bool wait)
 /* @pre log_lock held */
 static void txq_put(char c)
 {
-	if (txq_head - txq_tail == LOG_TXQ_SIZE)
+	if (txq_head - txq_tail == txq_size)
 		txq_drain(UART_FIFO_SIZE, true); /* full: wait for the line, as an unbuffered console would */
-	txq[txq_head++ % LOG_TXQ_SIZE] = c;
+	txq[txq_head++ % txq_size] = c;
 }
 
 static void console_emit(char c)
@@ -47,6 +49,16 @@ static void console_emit(char c)
 		txq_put('\r');
 	txq_put(c);
 	mid_line = c != '\n';
+}
+
+void log_grow_queue(char *buf, uint64_t size)
+{
+	spin_lock(&log_lock);
+	for (uint64_t pos = txq_tail; pos < txq_head; pos++)
+		buf[pos % size] = txq[pos % txq_size];
+	txq = buf;
+	txq_size = size;
+	spin_unlock(&log_lock);
 }
 
 void log_drain(void)
@@ -136,8 +148,13 @@ void log_guest_line(const char *guest_name, const char *text, size_t len)
 	size_t need = strlen(guest_name) + len + 8; /* brackets, space, CR LF, an erase sequence */
 
 	spin_lock(&log_lock);
-	if (LOG_TXQ_SIZE - (txq_head - txq_tail) >= need) {
+	if (txq_size - (txq_head - txq_tail) >= need + 80) {
 		log_line_start();
+		if (guest_lines_dropped > guest_lines_reported) {
+			fmt_format(log_putc, NULL, "[console] %lu guest lines not shown: the serial line is slower than the guests (each guest keeps its own in `console NAME`)\n",
+				   guest_lines_dropped - guest_lines_reported);
+			guest_lines_reported = guest_lines_dropped;
+		}
 		fmt_format(log_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);
 	} else {
 		fmt_format(ring_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_INFO, LOG_WARN, LOG_ERR };
 
@@ -26,6 +27,8 @@ void log_console_write(const char *s, size_t n, bool ends_at_prompt);
 /* Whether a log line erased the prompt since the last call (the console then redraws it). */
 bool log_take_prompt_damage(void);
 
+/* Moves the transmit queue into a larger buffer (from the frame pool, once memory is up). */
+void log_grow_queue(char *buf, uint64_t size);
 /* Feeds the UART what it can take now (CPU 0's console tick calls it). */
 void log_drain(void);
 /* Sends everything queued, waiting for the line: before power-off, reset or halting a CPU. */
