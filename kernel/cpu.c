@@ -33,6 +33,9 @@ void cpu_init(struct per_cpu *cpu, unsigned id)
 	cpu->tss.ist[TRAP_IST_CRITICAL - 1] = (uint64_t)cpu->exception_stack + EXCEPTION_STACK_SIZE;
 	cpu->tss.iomap_base = sizeof(cpu->tss); /* no I/O bitmap */
 
+	/* FXSAVE/FXRSTOR of guests' x87/SSE state need CR0.EM clear and CR4.OSFXSR set, SDM Vol. 3A 13.1 */
+	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 	gdtr.base = (uint64_t)cpu->gdt;
 	gdtr.limit = sizeof(cpu->gdt) - 1;
 	lgdt(&gdtr);

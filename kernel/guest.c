@@ -135,6 +135,8 @@ static int guest_load(struct guest *g)
 	return 0;
 }
 
+static void vcpu_context_reset(struct vcpu_context *c);
+
 static void guest_wake_cpu(const struct guest *g)
 {
 	if (g->cpu != this_cpu_id() && cpu_table[g->cpu] && percpu_ready)
@@ -171,6 +173,7 @@ int guest_start(struct guest *g)
 	g->vcpu.vmcs_ready = false;
 	g->vcpu.launched = false;
 	g->vcpu.saved.valid = false;
+	vcpu_context_reset(&g->vcpu.context);
 	g->vcpu.run_ticks = 0;
 	ring_clear(&g->console);
 	g->exited = false;
@@ -408,10 +411,54 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_t
 	return rdtsc() - start;
 }
 
+static void vcpu_context_save(struct vcpu_context *c)
+{
+	fxsave(c->fpu);
+	c->cr2 = read_cr2();
+	c->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	c->star = rdmsr(MSR_IA32_STAR);
+	c->lstar = rdmsr(MSR_IA32_LSTAR);
+	c->cstar = rdmsr(MSR_IA32_CSTAR);
+	c->fmask = rdmsr(MSR_IA32_FMASK);
+	c->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
+}
+
+static void vcpu_context_load(const struct vcpu_context *c)
+{
+	fxrstor(c->fpu);
+	write_cr2(c->cr2);
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, c->kernel_gs_base);
+	wrmsr(MSR_IA32_STAR, c->star);
+	wrmsr(MSR_IA32_LSTAR, c->lstar);
+	wrmsr(MSR_IA32_CSTAR, c->cstar);
+	wrmsr(MSR_IA32_FMASK, c->fmask);
+	wrmsr(MSR_IA32_TSC_AUX, c->tsc_aux);
+}
+
+/* The power-on x87/SSE state (SDM Vol. 1 Table 9-1): FCW 0x37f, MXCSR 0x1f80, all else zero. */
+static void vcpu_context_reset(struct vcpu_context *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fpu[0] = 0x7f;
+	c->fpu[1] = 0x03;
+	c->fpu[24] = 0x80;
+	c->fpu[25] = 0x1f;
+}
+
+/* Hands the CPU's unswitched state from one guest to the next, so CPU-mates never see each
+ * other's registers. */
+static void vcpu_context_switch(struct vcpu *from, struct vcpu *to)
+{
+	if (from)
+		vcpu_context_save(&from->context);
+	vcpu_context_load(&to->context);
+}
+
 void guest_run_cpu(void)
 {
 	struct per_cpu *cpu = this_cpu();
-	struct sched_entity *last = NULL;
+	struct sched_entity *last = NULL;  /* ran last: NULL after idling */
+	struct sched_entity *owner = NULL; /* whose context the CPU's registers hold */
 
 	for (;;) {
 		struct sched_entity *e;
@@ -433,8 +480,14 @@ void guest_run_cpu(void)
 			cpu->idle_ticks += rdtsc() - idle_start;
 			continue;
 		}
-		if (e != last)
+		if (e != last) {
 			guests[e->id].vcpu.switches++;
+			if (e != owner) {
+				vcpu_context_switch(owner ? &guests[owner->id].vcpu : NULL,
+						    &guests[e->id].vcpu);
+				owner = e;
+			}
+		}
 		last = e;
 		ran = guest_run_slice(&guests[e->id], slice, request_poll_ticks);
 		spin_lock(&cpu->runq_lock);

@@ -46,6 +46,14 @@ enum guest_request {
 
 struct guest;
 
+/* Guest state that VM entry and exit leave alone and CPU-mates would otherwise share:
+ * x87/SSE registers, CR2 and the syscall MSRs the MSR bitmap passes through. */
+struct vcpu_context {
+	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
+	uint64_t cr2;
+	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
+};
+
 struct vcpu {
 	struct guest_regs regs; /* first: vmx/vmexit.S reaches it through the vcpu pointer */
 	struct guest *guest;
@@ -59,6 +67,7 @@ struct vcpu {
 	uint64_t entry_failures;
 	uint32_t last_exit_reason;
 	uint64_t last_exit_qualification;
+	struct vcpu_context context;
 	uint64_t run_ticks; /* TSC ticks between its entries and its exits' ends */
 	uint64_t switches;  /* times the scheduler put it on its CPU */
 	/* Guest state outside the GPRs, read from the VMCS at every poll exit and when it leaves its CPU. */

@@ -7,6 +7,8 @@
 
 #define CR0_PE (1ull << 0)
 #define CR0_MP (1ull << 1)
+#define CR0_EM (1ull << 2)
+#define CR0_TS (1ull << 3)
 #define CR0_ET (1ull << 4)
 #define CR0_NE (1ull << 5)
 #define CR0_WP (1ull << 16)
@@ -16,6 +18,7 @@
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
 #define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_VMXE (1ull << 13)
 #define CR4_SMXE (1ull << 14)
 
@@ -215,6 +218,17 @@ static inline void load_segments(uint16_t code, uint16_t data)
 			 :
 			 : "r"((uint64_t)code), "r"(data), "r"(0)
 			 : "rax", "memory");
+}
+
+/* x87/SSE state in the 512-byte FXSAVE format, SDM Vol. 1 10.5. @pre area 16-byte aligned */
+static inline void fxsave(void *area)
+{
+	__asm__ volatile("fxsave64 %0" : "=m"(*(char(*)[512])area));
+}
+
+static inline void fxrstor(const void *area)
+{
+	__asm__ volatile("fxrstor64 %0" ::"m"(*(const char(*)[512])area));
 }
 
 /* String stores and moves: one instruction for the whole range (fast-string microcode on hardware). */

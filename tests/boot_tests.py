@@ -118,4 +118,17 @@ SCENARIOS = [
             Absent("no-bench-error", r"\[bench\] bench: (?:error|skip)"),
         ] + HEALTHY,
     ),
+    Scenario(
+        name="fpu-isolation",
+        guests=[("fpu", "fpuA rounds=8"), ("fpu", "fpuB rounds=8")],
+        checks=[
+            InOrder("fpuA-keeps-its-xmm0", [r"^\[fpuA\] fpu: fpuA loaded xmm0 ",
+                                            r"^\[fpuA\] fpu: fpuA xmm0 intact after 8 rounds$",
+                                            r"^\[cpu0\] guest fpuA stopped: exit code 0 "]),
+            InOrder("fpuB-keeps-its-xmm0", [r"^\[fpuB\] fpu: fpuB loaded xmm0 ",
+                                            r"^\[fpuB\] fpu: fpuB xmm0 intact after 8 rounds$",
+                                            r"^\[cpu0\] guest fpuB stopped: exit code 0 "]),
+            Absent("no-state-leak", r"xmm0 CHANGED"),
+        ] + HEALTHY,
+    ),
 ]

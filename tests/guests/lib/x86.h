@@ -215,4 +215,25 @@ static inline bool vmxon(uint64_t region_phys)
 	return !failed;
 }
 
+/* SSE for the fpu guest: CR0.EM off, MP on, CR4.OSFXSR on (SDM Vol. 3A 13.1.3). */
+static inline void sse_enable(void)
+{
+	uint32_t cr0, cr4;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" ::"r"((cr0 & ~(1u << 2)) | (1u << 1)));
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | (1u << 9) | (1u << 10)));
+}
+
+static inline void xmm0_load(const uint32_t value[4])
+{
+	__asm__ volatile("movdqu %0, %%xmm0" ::"m"(*(const uint32_t(*)[4])value));
+}
+
+static inline void xmm0_store(uint32_t value[4])
+{
+	__asm__ volatile("movdqu %%xmm0, %0" : "=m"(*(uint32_t(*)[4])value));
+}
+
 #endif
