@@ -23,14 +23,27 @@
 #define ICR_LEVEL_ASSERT (1u << 14)
 #define ICR_ALL_BUT_SELF (3u << 18)
 
+/* Read once per boot (the firmware puts every CPU in the same mode): an RDMSR per EOI is not free. */
+static uint64_t apic_base_cached;
+static bool apic_mode_read;
+
+static uint64_t apic_base_msr(void)
+{
+	if (!apic_mode_read) {
+		apic_base_cached = rdmsr(MSR_IA32_APIC_BASE);
+		apic_mode_read = true;
+	}
+	return apic_base_cached;
+}
+
 static uint64_t lapic_base(void)
 {
-	return rdmsr(MSR_IA32_APIC_BASE) & 0xfffff000ull;
+	return apic_base_msr() & 0xfffff000ull;
 }
 
 bool lapic_x2apic_mode(void)
 {
-	return (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD) != 0;
+	return (apic_base_msr() & APIC_BASE_EXTD) != 0;
 }
 
 static uint32_t lapic_read(unsigned reg)
