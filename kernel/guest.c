@@ -174,7 +174,6 @@ int guest_start(struct guest *g)
 	g->vcpu.launched = false;
 	g->vcpu.saved.valid = false;
 	vcpu_context_reset(&g->vcpu.context);
-	g->vcpu.run_ticks = 0;
 	ring_clear(&g->console);
 	g->exited = false;
 	g->exit_code = 0;
@@ -211,7 +210,6 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
 	g->ram_hpa = ram_hpa;
 	g->ram_size = gc->memory;
 	g->vcpu.guest = g;
-	g->vcpu.cpu = g->cpu;
 	g->vcpu.vpid = vmx_ctls.has_vpid ? (uint16_t)(g->id + 1) : 0;
 	g->sched.id = g->id;
 	g->sched.weight = gc->weight;

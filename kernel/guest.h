@@ -60,15 +60,12 @@ struct vcpu {
 	uint64_t vmcs_phys;
 	bool vmcs_ready; /* set up on the CPU that runs it (host state is per CPU) */
 	bool launched;
-	unsigned cpu;  /* physical CPU it runs on */
 	uint16_t vpid; /* 0 when VPID is off */
 	uint64_t exits[EXIT_REASON_MAX];
 	uint64_t exits_total;
-	uint64_t entry_failures;
 	uint32_t last_exit_reason;
 	uint64_t last_exit_qualification;
 	struct vcpu_context context;
-	uint64_t run_ticks; /* TSC ticks between its entries and its exits' ends */
 	uint64_t switches;  /* times the scheduler put it on its CPU */
 	/* Guest state outside the GPRs, read from the VMCS at every poll exit and when it leaves its CPU. */
 	struct {

@@ -131,7 +131,6 @@ enum exit_action vmx_handle_exit(struct vcpu *vcpu)
 	}
 	if (exit.full_reason & EXIT_REASON_ENTRY_FAILURE) {
 		/* SDM Vol. 3C 27.8: the guest state or MSR loading was refused. */
-		vcpu->entry_failures++;
 		vcpu_dump(vcpu);
 		guest_stop(vcpu->guest, "VM entry failed: %s (exit reason %u), qualification 0x%lx",
 			   vmx_exit_reason_name(exit.reason), exit.reason, exit.qualification);
