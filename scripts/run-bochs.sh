@@ -28,10 +28,12 @@ echo "run-bochs: Bochs is booting $iso with $cpus CPUs; console below. Quit with
 # Bochs opens the socket after it starts; retry the connection for a few seconds.
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 	if [ -t 0 ]; then
-		socat -,raw,echo=0,escape=0x1c "TCP:localhost:$port" 2>/dev/null && break
+		socat -,raw,echo=0,escape=0x1c "TCP:localhost:$port" 2>/dev/null && exit 0
 	else
-		socat - "TCP:localhost:$port" 2>/dev/null && break
+		socat - "TCP:localhost:$port" 2>/dev/null && exit 0
 	fi
 	kill -0 $bochs_pid 2>/dev/null || { echo "run-bochs: Bochs stopped:"; tail -5 "$dir/bochs.out"; exit 1; }
 	sleep 0.5
 done
+echo "run-bochs: could not connect to Bochs' COM1 on port $port"
+exit 1
