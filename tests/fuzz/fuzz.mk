@@ -16,14 +16,17 @@ FUZZ_shell_SEEDS := 'help\r' 'help stop\r' 'list\r' 'info alpha\r' 'info 1\r' 's
 	'stop beta\r' 'restart 0\r' 'pause alpha\r' 'resume beta\r' 'log 2\r' 'mem\r' 'cpus\r' \
 	'console beta\r\nhello\003\035list\r' 'list\r\033[A\033[B\033OA\r' 'stop al\003x\025\027\r'
 
-.PHONY: fuzz fuzz-build
-fuzz-build: $(FUZZ_DIR)/fuzz_shell
+.PHONY: fuzz fuzz-build fuzz-deps
+fuzz-deps:
+	@EXTRA_PACKAGES="clang libclang-rt-14-dev" scripts/install-deps.sh
+
+fuzz-build: fuzz-deps $(FUZZ_DIR)/fuzz_shell
 
 $(FUZZ_DIR)/fuzz_shell: $(FUZZ_shell) kernel/shell.h kernel/line_edit.h kernel/fmt.h kernel/lib.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_shell)
 
-fuzz: $(FUZZ_DIR)/fuzz_shell
+fuzz: fuzz-build
 	@mkdir -p $(FUZZ_DIR)/corpus_shell $(FUZZ_DIR)/seeds_shell
 	@n=0; for s in $(FUZZ_shell_SEEDS); do n=$$((n + 1)); \
 		printf "\125$$s" > $(FUZZ_DIR)/seeds_shell/seed$$n; done
