@@ -149,6 +149,13 @@ __attribute__((noreturn)) static void idle(const struct options *opt)
 		cpu_idle_wait(); /* the console tick wakes this CPU */
 }
 
+/* Nothing can run: show what was logged, then stop this CPU. */
+__attribute__((noreturn)) static void boot_failed(void)
+{
+	log_flush();
+	halt_forever();
+}
+
 void kmain(uint32_t magic, uint32_t mbi_phys);
 void kmain(uint32_t magic, uint32_t mbi_phys)
 {
@@ -171,21 +178,17 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	if (magic != MB2_BOOTLOADER_MAGIC) {
 		log_err("boot: not started by a multiboot2 loader (EAX = 0x%x, expected 0x%x)", magic,
 			MB2_BOOTLOADER_MAGIC);
-		log_flush();
-		halt_forever();
+		boot_failed();
 	}
 	if (mb2_err < 0) {
 		log_err("boot: multiboot2 information at 0x%x is corrupt at byte %lu: %s", mbi_phys,
 			where, err_name(mb2_err));
-		log_flush();
-		halt_forever();
+		boot_failed();
 	}
 	options_parse(boot_info.cmdline, &opt);
 	boot_report(&boot_info);
-	if (mm_init(&boot_info) < 0) {
-		log_flush();
-		halt_forever();
-	}
+	if (mm_init(&boot_info) < 0)
+		boot_failed();
 	log_info("timer: TSC runs at %lu kHz (PIT calibration)", tsc_calibrate());
 	cpus_start(&boot_info);
 	guests_plan(&boot_info, boot_info.cmdline, opt.guest_ram);
@@ -204,6 +207,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 		 vmx_ctls.has_preemption_timer ? "on" : "off");
 	if (vmx_cpu_enable(&bsp_cpu) < 0 || exit_policy_init() < 0) {
 		log_err("vmx: cannot enter VMX operation on cpu0");
+		smp_release(SMP_IDLE);
 		idle(&opt);
 	}
 	guests_create(&boot_info);
