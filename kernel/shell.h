@@ -52,7 +52,7 @@ struct shell_guest {
 	uint64_t uptime_ms;                /* since the last start; not shown while stopped */
 	unsigned weight;                   /* scheduler weight on its CPUs */
 	uint64_t run_ticks;                /* scheduler ticks it has run */
-	unsigned share_permille;           /* its share of its CPUs' time recently */
+	unsigned share_permille;           /* its share of its CPUs' time since boot */
 	uint64_t switches;                 /* times it was scheduled in */
 	uint64_t exits_total;
 	uint64_t exits[SHELL_EXIT_REASONS]; /* by basic exit reason */

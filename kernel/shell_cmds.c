@@ -583,7 +583,7 @@ const struct shell_cmd shell_cmds[] = {
 	  shell_cmd_mem },
 	{ "cpus", "", 0, 0, "show the CPUs and the guests on each",
 	  "Each CPU with its APIC id, the guests it runs and the share of its time each took\n"
-	  "recently, and how much of it was idle.",
+	  "since boot, and how much of it was idle.",
 	  shell_cmd_cpus },
 	{ "reboot", "", 0, 0, "reset the machine",
 	  "Resets the machine at once; the guests are not warned.", shell_cmd_reboot },
