@@ -23,7 +23,6 @@ static volatile bool polling;
 static bool attached;
 static unsigned attached_id;
 static uint64_t attached_pos;
-static uint64_t usable_ram;
 
 static bool at_prompt; /* the console line holds the prompt and what is being typed after it */
 
@@ -258,7 +257,7 @@ static bool op_mem_get(void *ctx, struct shell_mem *out)
 {
 	(void)ctx;
 	memset(out, 0, sizeof(*out));
-	out->total_bytes = usable_ram;
+	out->total_bytes = mm_usable_bytes();
 	out->free_bytes = frame_pool_free_bytes(&frame_pool);
 	out->hypervisor_bytes = ((uint64_t)_image_end - (uint64_t)_image_start) + mm_allocated_bytes();
 	for (unsigned i = 0; i < guest_count && out->nr_ranges < SHELL_MEM_RANGES_MAX; i++) {
@@ -336,14 +335,13 @@ bool console_guest_attached(unsigned id)
 
 #define CONSOLE_TXQ_SIZE (64 * KiB)
 
-void console_start(uint64_t usable_bytes)
+void console_start(void)
 {
 	uint64_t txq = phys_alloc_zeroed(CONSOLE_TXQ_SIZE, PAGE_SIZE);
 
 	/* Room for bursts of guest lines, so that the serial line rarely has to drop any. */
 	if (txq)
 		log_grow_queue((char *)txq, CONSOLE_TXQ_SIZE);
-	usable_ram = usable_bytes;
 	log_info("console: the shell runs on cpu0, polling COM1 every %u us; type 'help'",
 		 CONSOLE_TICK_US);
 	shell_ready = true;

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 /* Prints the prompt and starts CPU 0's 1 ms console tick. @pre on CPU 0, guests created. */
-void console_start(uint64_t usable_bytes);
+void console_start(void);
 /* Reads typed bytes into the shell and streams the attached guest's output. */
 void console_poll(void);
 /* TSC ticks between two looks at interrupts and console requests by each CPU, even while a

@@ -249,18 +249,6 @@ fail:
 	return err;
 }
 
-struct guest *guest_find(const char *name_or_id)
-{
-	uint64_t id;
-
-	for (unsigned i = 0; i < guest_count; i++)
-		if (strcmp(guests[i].name, name_or_id) == 0)
-			return &guests[i];
-	if (parse_u64(name_or_id, &id) && id < guest_count)
-		return &guests[id];
-	return NULL;
-}
-
 void guest_stop(struct guest *g, const char *fmt, ...)
 {
 	va_list ap;

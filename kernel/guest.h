@@ -124,7 +124,6 @@ int guest_start(struct guest *g);
 void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void guest_exit(struct guest *g, int code, const char *how);
 void guest_set_state(struct guest *g, enum guest_state state);
-struct guest *guest_find(const char *name_or_id);
 bool guest_any_active(void);
 /* Once no guest can run anywhere: say so and, with onidle=shutdown, power off. */
 void guest_check_all_idle(void);

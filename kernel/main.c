@@ -31,16 +31,6 @@ struct options {
 	uint64_t guest_ram;      /* guest_mem=SIZE */
 };
 
-static uint64_t usable_ram_bytes(const struct boot_info *bi)
-{
-	uint64_t total = 0;
-
-	for (unsigned i = 0; i < bi->mmap_count; i++)
-		if (bi->mmap[i].type == BOOT_MEM_USABLE)
-			total += bi->mmap[i].length;
-	return total;
-}
-
 static void console_init(const char *cmdline)
 {
 	char value[32];
@@ -144,7 +134,7 @@ __attribute__((noreturn)) static void idle(const struct options *opt)
 	if (opt->shutdown_when_idle)
 		platform_power_off(0);
 	log_info("Cloison is idle: no guest can run");
-	console_start(usable_ram_bytes(&boot_info));
+	console_start();
 	for (;;)
 		cpu_idle_wait(); /* the console tick wakes this CPU */
 }
@@ -215,7 +205,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 		log_warn("no guest to run: give Cloison Multiboot kernels as GRUB modules");
 	guest_power_off_when_idle = opt.shutdown_when_idle;
 	smp_release(SMP_RUN);
-	console_start(usable_ram_bytes(&boot_info));
+	console_start();
 	guest_check_all_idle();
 	guest_run_cpu();
 }

@@ -5,12 +5,12 @@
 #include "kernel/spinlock.h"
 
 struct frame_pool frame_pool;
+static uint64_t usable_bytes;
 static struct spinlock mm_lock;
 static uint64_t allocated_bytes;
 
 int mm_init(const struct boot_info *bi)
 {
-	uint64_t total = 0;
 	int err;
 
 	/* The first MiB holds the real-mode IVT, BIOS data, EBDA and ROMs: never hand it out. */
@@ -22,9 +22,9 @@ int mm_init(const struct boot_info *bi)
 	}
 	for (unsigned i = 0; i < bi->mmap_count; i++)
 		if (bi->mmap[i].type == BOOT_MEM_USABLE)
-			total += bi->mmap[i].length;
+			usable_bytes += bi->mmap[i].length;
 	log_info("memory: %lu KiB usable RAM in the map, %lu KiB kept by Cloison and the boot modules, %lu KiB free",
-		 total / KiB, frame_pool.reserved_bytes / KiB, frame_pool_free_bytes(&frame_pool) / KiB);
+		 usable_bytes / KiB, frame_pool.reserved_bytes / KiB, frame_pool_free_bytes(&frame_pool) / KiB);
 	log_info("memory: image 0x%lx-0x%lx (%lu KiB)", (uint64_t)_image_start, (uint64_t)_image_end,
 		 ((uint64_t)_image_end - (uint64_t)_image_start) / KiB);
 	return 0;
@@ -65,6 +65,11 @@ uint64_t page_alloc_phys(void)
 void page_free_phys(uint64_t phys)
 {
 	phys_free(phys, PAGE_SIZE);
+}
+
+uint64_t mm_usable_bytes(void)
+{
+	return usable_bytes;
 }
 
 uint64_t mm_allocated_bytes(void)

@@ -21,5 +21,7 @@ uint64_t phys_alloc_zeroed(uint64_t size, uint64_t align);
 void phys_free(uint64_t base, uint64_t size);
 /* What the hypervisor holds through phys_alloc_zeroed, for the partition map. */
 uint64_t mm_allocated_bytes(void);
+/* Usable RAM in the boot memory map, all of it (what the map reported, before any reservation). */
+uint64_t mm_usable_bytes(void);
 
 #endif
