@@ -1,6 +1,6 @@
 /* 16550 console driver: polled output, polled input. */
 #include "drivers/uart.h"
-#include "drivers/vuart.h"
+#include "drivers/virt/vuart.h"
 #include "kernel/x86.h"
 
 static uint16_t console_port;

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include "vmx/ept.h"
 #include "vmx/vmcs.h"
-#include "drivers/vuart.h"
+#include "drivers/virt/vuart.h"
 #include "boot/boot_info.h"
 #include "kernel/sched.h"
 #include "kernel/ring.h"

@@ -1,6 +1,6 @@
 /* Host tests for the virtual 16550A: reset state, registers, interrupts, and Linux's 8250 probe. */
 #include "tests/unit/test.h"
-#include "drivers/vuart.h"
+#include "drivers/virt/vuart.h"
 
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /* Virtual 16550A UART: the register model a guest's 8250 driver probes and drives. */
-#include "drivers/vuart.h"
+#include "drivers/virt/vuart.h"
 #include "kernel/lib.h"
 
 /* Register bits, as in the PC16550D data sheet's register descriptions. */
