@@ -79,6 +79,21 @@ enum vplat_event {
 	VPLAT_EVENT_NONE,
 	VPLAT_EVENT_POWEROFF,
 	VPLAT_EVENT_REBOOT,
+	VPLAT_EVENT_SLEEP_IGNORED, /* SLP_EN with a sleep type other than S5: not supported, nothing done */
 };
+
+/* Device clock ticks in a TSC interval: floor(delta * rate / tsc_hz) without a 128-bit product.
+ * @pre tsc_hz != 0 and tsc_hz * rate < 2^64 (any TSC up to 10 GHz with the PIT's or the PM
+ * timer's rate). */
+static inline uint64_t vplat_tsc_to_ticks(uint64_t tsc_delta, uint64_t tsc_hz, uint64_t rate)
+{
+	return tsc_delta / tsc_hz * rate + tsc_delta % tsc_hz * rate / tsc_hz;
+}
+
+/* The smallest TSC interval holding at least `ticks` device clock ticks (the inverse, rounded up). */
+static inline uint64_t vplat_ticks_to_tsc(uint64_t ticks, uint64_t tsc_hz, uint64_t rate)
+{
+	return ticks / rate * tsc_hz + (ticks % rate * tsc_hz + rate - 1) / rate;
+}
 
 #endif

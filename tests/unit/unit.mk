@@ -18,3 +18,5 @@ UNIT_NAMES += ring line_edit shell
 UNIT_ring := kernel/ring.c
 UNIT_line_edit := kernel/line_edit.c
 UNIT_shell := kernel/shell.c kernel/shell_cmds.c kernel/line_edit.c kernel/fmt.c vmx/vmx_names.c
+UNIT_NAMES += vioapic
+UNIT_vioapic := drivers/virt/vioapic.c
