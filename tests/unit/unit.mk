@@ -20,3 +20,5 @@ UNIT_line_edit := kernel/line_edit.c
 UNIT_shell := kernel/shell.c kernel/shell_cmds.c kernel/line_edit.c kernel/fmt.c vmx/vmx_names.c
 UNIT_NAMES += vioapic
 UNIT_vioapic := drivers/virt/vioapic.c
+UNIT_NAMES += vpic
+UNIT_vpic := drivers/virt/vpic.c
