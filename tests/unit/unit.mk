@@ -18,20 +18,10 @@ UNIT_NAMES += ring line_edit shell
 UNIT_ring := kernel/ring.c
 UNIT_line_edit := kernel/line_edit.c
 UNIT_shell := kernel/shell.c kernel/shell_cmds.c kernel/line_edit.c kernel/fmt.c vmx/vmx_names.c
-UNIT_NAMES += cpu_model
-UNIT_cpu_model := kernel/cpu_model.c
 UNIT_NAMES += vioapic
 UNIT_vioapic := drivers/virt/vioapic.c
-# MMIO instruction decoder: expected results come from objdump (tests/unit/gen_insn_cases.py).
-UNIT_NAMES += insn
-UNIT_insn := kernel/insn.c $(BUILD)/unit/insn_cases.c
-$(BUILD)/unit/insn_cases.c: tests/unit/gen_insn_cases.py tests/unit/insn_cases.S
-	@mkdir -p $(dir $@)
-	$(PYTHON) tests/unit/gen_insn_cases.py tests/unit/insn_cases.S $@
 UNIT_NAMES += vpic
 UNIT_vpic := drivers/virt/vpic.c
 UNIT_NAMES += efi_cfg efi_mmap
 UNIT_efi_cfg := boot/efi/efi_cfg.c kernel/fmt.c
 UNIT_efi_mmap := boot/efi/efi_mb2.c boot/efi/efi_elf.c boot/mb2.c kernel/fmt.c
-UNIT_NAMES += idmap
-UNIT_idmap := kernel/idmap.c
