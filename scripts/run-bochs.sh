@@ -23,14 +23,29 @@ RC
 echo c > "$dir/continue"
 SDL_VIDEODRIVER=dummy bochs -q -f "$dir/bochsrc" -rc "$dir/continue" </dev/null >"$dir/bochs.out" 2>&1 &
 bochs_pid=$!
-trap 'kill $bochs_pid 2>/dev/null; wait $bochs_pid 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
+# Under set -e a failing command in the trap would end the script with status 1: after a halt,
+# Bochs is already gone and kill fails, which made `make run` report an error for a clean quit.
+cleanup() {
+	kill "$bochs_pid" 2>/dev/null || true
+	wait "$bochs_pid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap 'status=$?; cleanup; exit $status' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 echo "run-bochs: Bochs is booting $iso with $cpus CPUs; console below. Quit with Ctrl-\\ ."
-# Bochs opens the socket after it starts; retry the connection for a few seconds.
+# Bochs opens the socket after it starts; retry the connection for a few seconds. Once socat
+# has been connected, the session is over however it ended (halt, Ctrl-\, the end of the
+# input): a normal end, status 0. socat's own errors, if any, are shown.
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 	if [ -t 0 ]; then
-		socat -,raw,echo=0,escape=0x1c "TCP:localhost:$port" 2>/dev/null && exit 0
+		socat -d -d -,raw,echo=0,escape=0x1c "TCP:localhost:$port" 2>"$dir/socat.err" || true
 	else
-		socat - "TCP:localhost:$port" 2>/dev/null && exit 0
+		socat -d -d - "TCP:localhost:$port" 2>"$dir/socat.err" || true
+	fi
+	if grep -q "starting data transfer loop" "$dir/socat.err"; then
+		grep " E " "$dir/socat.err" >&2 || true
+		exit 0
 	fi
 	kill -0 $bochs_pid 2>/dev/null || { echo "run-bochs: Bochs stopped:"; tail -5 "$dir/bochs.out"; exit 1; }
 	sleep 0.5
