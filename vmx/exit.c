@@ -40,13 +40,22 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
 	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
-	[EXIT_REASON_WBINVD] = exit_advance,
+	[EXIT_REASON_WBINVD] = exit_advance, /* caches are shared: a guest's flush is a no-op */
+	[EXIT_REASON_XSETBV] = exit_xsetbv,
+	[EXIT_REASON_RDPMC] = exit_rdpmc,
+	[EXIT_REASON_MCE_DURING_ENTRY] = exit_machine_check,
 };
 
 void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code)
 {
+	uint32_t info;
+
+	/* A real-mode guest takes no error code: VM entry refuses one with CR0.PE = 0 under
+	 * unrestricted guest, SDM Vol. 3C 26.2.1.3 (real-address mode pushes none either). */
+	if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PE))
+		has_error_code = false;
 	/* Interruption information: vector, type 3 (hardware exception), error-code flag, valid. */
-	uint32_t info = vector | (3u << 8) | (1u << 31) | (has_error_code ? 1u << 11 : 0);
+	info = vector | (3u << 8) | (1u << 31) | (has_error_code ? 1u << 11 : 0);
 
 	if (has_error_code)
 		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
@@ -57,10 +66,9 @@ void vcpu_dump(struct vcpu *vcpu)
 {
 	const uint64_t *r = vcpu->regs.gpr;
 
-	log_info("  rip %08lx  rsp %08lx  rflags %08lx  cr0 %08lx  cr3 %08lx  cr4 %08lx",
+	log_info("  rip %08lx  rsp %08lx  rflags %08lx  cr0 %08lx  cr3 %08lx  cr4 %08lx  cr8 %x",
 		 vmcs_read(VMCS_GUEST_RIP), vmcs_read(VMCS_GUEST_RSP), vmcs_read(VMCS_GUEST_RFLAGS),
-		 vmcs_read(VMCS_CR0_READ_SHADOW), vmcs_read(VMCS_GUEST_CR3),
-		 vmcs_read(VMCS_CR4_READ_SHADOW));
+		 vcpu_guest_cr0(), vmcs_read(VMCS_GUEST_CR3), vcpu_guest_cr4(), vcpu->cr8);
 	log_info("  eax %08lx  ebx %08lx  ecx %08lx  edx %08lx  esi %08lx  edi %08lx  ebp %08lx",
 		 r[GPR_RAX], r[GPR_RBX], r[GPR_RCX], r[GPR_RDX], r[GPR_RSI], r[GPR_RDI], r[GPR_RBP]);
 	log_info("  cs %04lx  ds %04lx  ss %04lx  efer %lx  exits %lu",

@@ -39,13 +39,21 @@ enum exit_action vmx_handle_exit(struct vcpu *vcpu);
 
 /* Injects a hardware exception on the next entry, SDM Vol. 3C 24.8.3. */
 void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
+/* The guest's CR0 and CR4 as it reads them: guest-owned bits from the VMCS, the others from the
+ * read shadows (SDM Vol. 3C 25.3). @pre its VMCS is current */
+uint64_t vcpu_guest_cr0(void);
+uint64_t vcpu_guest_cr4(void);
 /* Prints the guest's registers and segment state. */
 void vcpu_dump(struct vcpu *vcpu);
 
 #define VECTOR_UD 6
 #define VECTOR_GP 13
+#define VECTOR_MC 18
 
 enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_xsetbv(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_rdpmc(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_machine_check(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_io(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_msr_read(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_msr_write(struct vcpu *vcpu, const struct vmx_exit *exit);

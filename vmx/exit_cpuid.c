@@ -1,54 +1,70 @@
-/* CPUID exits: the host's answer, with VMX hidden, the hypervisor bit set, and Cloison's leaves. */
+/* CPUID and XSETBV exits: the host's answer turned into the guest's by the virtual CPU model
+ * (kernel/cpu_model.c), and XCR0 loads checked against what Cloison switches. */
 #include "vmx/exit.h"
-#include "kernel/hypercall.h"
+#include "vmx/vmx.h"
+#include "kernel/cpu_model.h"
 #include "kernel/x86.h"
+#include "drivers/timer.h"
 
-#define CPUID_1_ECX_MONITOR (1u << 3)
-#define CPUID_1_ECX_VMX (1u << 5)
-#define CPUID_1_ECX_SMX (1u << 6)
-#define CPUID_1_ECX_X2APIC (1u << 21)
-#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
-#define CPUID_1_EDX_HTT (1u << 28)
+/* The guest's CR4 as it reads it: its own bits from the VMCS, Cloison's from the read shadow. */
+uint64_t vcpu_guest_cr4(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+
+	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
+}
+
+uint64_t vcpu_guest_cr0(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+
+	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
+}
 
 enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	uint64_t *gpr = vcpu->regs.gpr;
 	uint32_t leaf = (uint32_t)gpr[GPR_RAX], subleaf = (uint32_t)gpr[GPR_RCX];
+	struct cpu_model_ctx ctx = {
+		.host_max_basic = xstate.host_max_basic,
+		.guest_cr4 = vcpu_guest_cr4(),
+		.xcr0_allowed = xstate.enabled ? xstate.guest_mask : 0,
+		.xsave_size = xstate.size,
+		.apic_id = 0,
+		.vcpu_count = 1,
+		.tsc_hz = tsc_per_ms * 1000,
+		.crystal_hz = CPU_MODEL_CRYSTAL_HZ,
+	};
 	struct cpuid_regs r;
 
 	(void)exit;
-	if ((leaf & 0xffffff00u) == CPUID_HV_LEAF) {
-		/* Hypervisor leaves, as KVM, Xen and Hyper-V place them: "Cloison\0\0\0\0\0". */
-		r.eax = leaf == CPUID_HV_LEAF ? CPUID_HV_LEAF : 0;
-		r.ebx = leaf == CPUID_HV_LEAF ? 0x696f6c43u : 0; /* "Cloi" */
-		r.ecx = leaf == CPUID_HV_LEAF ? 0x006e6f73u : 0; /* "son\0" */
-		r.edx = 0;
-	} else {
-		cpuid(leaf, subleaf, &r);
-		switch (leaf) {
-		case 1:
-			/* No nested VMX, no SMX, no x2APIC/TSC deadline or MONITOR (not virtualised yet). */
-			r.ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_X2APIC |
-				   CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_MONITOR);
-			r.ecx |= CPUID_1_ECX_HYPERVISOR;
-			/* One logical processor, initial APIC ID = vCPU 0. */
-			r.ebx &= 0x0000ffffu;
-			r.ebx |= 1u << 16;
-			r.edx &= ~CPUID_1_EDX_HTT;
-			break;
-		case 5:  /* MONITOR/MWAIT */
-		case 6:  /* thermal and power management */
-		case 0xa: /* performance monitoring: no virtual PMU */
-			r.eax = r.ebx = r.ecx = r.edx = 0;
-			break;
-		default:
-			break;
-		}
-	}
+	cpuid(leaf, subleaf, &r);
+	cpu_model_cpuid(leaf, subleaf, &r, &ctx);
 	gpr[GPR_RAX] = r.eax;
 	gpr[GPR_RBX] = r.ebx;
 	gpr[GPR_RCX] = r.ecx;
 	gpr[GPR_RDX] = r.edx;
+	return EXIT_ADVANCE;
+}
+
+/* XSETBV, SDM Vol. 2C: CPL 0 and ECX = 0 only, and only XCR0 values the CPU model allows, or
+ * #GP(0); the new XCR0 is part of the guest's switched context. */
+enum exit_action exit_xsetbv(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	uint64_t *gpr = vcpu->regs.gpr;
+	uint64_t value = (gpr[GPR_RDX] << 32) | (uint32_t)gpr[GPR_RAX];
+	unsigned cpl = (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+
+	(void)exit;
+	if (!xstate.enabled || !(vcpu_guest_cr4() & CR4_OSXSAVE)) {
+		vcpu_inject_exception(VECTOR_UD, false, 0);
+		return EXIT_RESUME;
+	}
+	if (cpl != 0 || (uint32_t)gpr[GPR_RCX] != 0 ||
+	    !cpu_model_xcr0_valid(value, xstate.guest_mask)) {
+		vcpu_inject_exception(VECTOR_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	vcpu_context_set_xcr0(&vcpu->context, value);
 	return EXIT_ADVANCE;
 }

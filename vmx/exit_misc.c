@@ -7,6 +7,7 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "drivers/timer.h"
+#include "kernel/vcpu_context.h"
 
 enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
@@ -20,6 +21,26 @@ enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 		 interrupts_on ? "on, no interrupt source" : "off", exit->guest_rip);
 	guest_check_all_idle();
 	return EXIT_YIELD;
+}
+
+/* RDPMC: no virtual PMU (CPUID leaf 0xA is empty), so the counters every guest shares stay
+ * out of reach: #GP as on a CPU whose counters do not exist, SDM Vol. 2B RDPMC. */
+enum exit_action exit_rdpmc(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	(void)vcpu;
+	(void)exit;
+	vcpu_inject_exception(VECTOR_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+/* A machine check is the host's: the guest it interrupted is stopped, never handed the #MC
+ * (SDM Vol. 3C 26.8 for checks during entry, 25.2 with the exception bitmap). */
+enum exit_action exit_machine_check(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	vcpu_dump(vcpu);
+	guest_stop(vcpu->guest, "machine check while it ran (rip 0x%lx): stopped, state not trusted",
+		   exit->guest_rip);
+	return EXIT_STOPPED;
 }
 
 enum exit_action exit_vmcall(struct vcpu *vcpu, const struct vmx_exit *exit)
@@ -115,8 +136,12 @@ static enum exit_action cr0_write(struct vcpu *vcpu, uint64_t value)
 
 static enum exit_action cr4_write(struct vcpu *vcpu, uint64_t value)
 {
-	if (value & CR4_VMXE) {
-		/* CPUID hides VMX, so setting CR4.VMXE faults as on a CPU without it. */
+	/* CPUID hides VMX, SMX, PKU and CET, and XSAVE where the CPU lacks it: setting their CR4
+	 * bits faults as on a CPU without them (SDM Vol. 3A 2.5), so PKRU and the CET state are
+	 * never live in a guest. */
+	uint64_t refused = CR4_VMXE | CR4_SMXE | CR4_PKE | CR4_CET | (xstate.enabled ? 0 : CR4_OSXSAVE);
+
+	if (value & refused) {
 		vcpu_inject_exception(VECTOR_GP, true, 0);
 		return EXIT_RESUME;
 	}
@@ -144,6 +169,22 @@ enum exit_action exit_cr_access(struct vcpu *vcpu, const struct vmx_exit *exit)
 	}
 	if (type == 1 && cr == 3) {
 		guest_gpr_write(vcpu, reg, vmcs_read(VMCS_GUEST_CR3));
+		return EXIT_ADVANCE;
+	}
+	/* CR8 is the task priority (SDM Vol. 3A 10.8.6.1): the guest's own, kept in its vCPU, so
+	 * the host's local APIC TPR is never the guest's to set or to read. */
+	if (type == 0 && cr == 8) {
+		uint64_t value = guest_gpr_read(vcpu, reg);
+
+		if (value & ~0xfull) {
+			vcpu_inject_exception(VECTOR_GP, true, 0); /* reserved bits, SDM Vol. 2B MOV CR */
+			return EXIT_RESUME;
+		}
+		vcpu->cr8 = (uint8_t)value;
+		return EXIT_ADVANCE;
+	}
+	if (type == 1 && cr == 8) {
+		guest_gpr_write(vcpu, reg, vcpu->cr8);
 		return EXIT_ADVANCE;
 	}
 	vcpu_dump(vcpu);
@@ -177,7 +218,8 @@ enum exit_action exit_preemption_timer(struct vcpu *vcpu, const struct vmx_exit 
 	return EXIT_TIMER;
 }
 
-/* Exception or NMI exit, SDM Vol. 3C 25.9.2: the bitmap is empty, so only NMIs come here. */
+/* Exception or NMI exit, SDM Vol. 3C 25.9.2: the bitmap holds only #MC, so NMIs and machine
+ * checks come here. */
 enum exit_action exit_exception_nmi(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFO);
@@ -187,6 +229,8 @@ enum exit_action exit_exception_nmi(struct vcpu *vcpu, const struct vmx_exit *ex
 			halt_forever(); /* the panicking CPU stops the others with NMIs */
 		return EXIT_RESUME;
 	}
+	if ((info & 0xff) == VECTOR_MC)
+		return exit_machine_check(vcpu, exit);
 	vcpu_dump(vcpu);
 	guest_stop(vcpu->guest, "unexpected exception exit: vector %u, rip 0x%lx", info & 0xff,
 		   exit->guest_rip);

@@ -8,6 +8,8 @@
 #include "kernel/lib.h"
 
 #define MSR_IA32_PLATFORM_ID 0x17
+#define MSR_IA32_DEBUGCTL 0x1d9
+#define DEBUGCTL_BTF (1ull << 1) /* single-step on branches; LBR, BTS and the rest are not offered */
 #define MSR_IA32_BIOS_SIGN_ID 0x8b
 #define MSR_IA32_MTRRCAP 0xfe
 #define MSR_IA32_MTRR_DEF_TYPE 0x2ff
@@ -95,6 +97,9 @@ enum exit_action exit_msr_read(struct vcpu *vcpu, const struct vmx_exit *exit)
 	case MSR_IA32_BIOS_SIGN_ID:
 		value = 0;
 		break;
+	case MSR_IA32_DEBUGCTL: /* switched by VM exit and entry (save/load debug controls) */
+		value = vmcs_read(VMCS_GUEST_IA32_DEBUGCTL);
+		break;
 	default:
 		msr_refuse(vcpu, "read", msr);
 		return EXIT_RESUME;
@@ -114,15 +119,27 @@ enum exit_action exit_msr_write(struct vcpu *vcpu, const struct vmx_exit *exit)
 	switch (msr) {
 	case MSR_IA32_EFER: {
 		/* LMA is the CPU's to set; the guest writes SCE, LME, NXE. SDM Vol. 3A 2.2.1 */
-		uint64_t lma = vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA;
+		uint64_t old = vmcs_read(VMCS_GUEST_IA32_EFER), lma = old & EFER_LMA;
 
 		if (value & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) {
 			msr_refuse(vcpu, "write of reserved bits", msr);
 			return EXIT_RESUME;
 		}
+		/* LME may change only while paging is off, SDM Vol. 3A 9.8.5 and Vol. 4 IA32_EFER */
+		if (((value ^ old) & EFER_LME) && (vcpu_guest_cr0() & CR0_PG)) {
+			msr_refuse(vcpu, "LME change with paging on", msr);
+			return EXIT_RESUME;
+		}
 		vmcs_write(VMCS_GUEST_IA32_EFER, (value & ~EFER_LMA) | lma);
 		break;
 	}
+	case MSR_IA32_DEBUGCTL:
+		if (value & ~DEBUGCTL_BTF) {
+			msr_refuse(vcpu, "write of unsupported DEBUGCTL bits", msr);
+			return EXIT_RESUME;
+		}
+		vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, value);
+		break;
 	case MSR_IA32_TSC: /* no TSC offsetting: the guest's TSC stays the host's */
 	case MSR_IA32_APIC_BASE:
 	case MSR_IA32_MISC_ENABLE:

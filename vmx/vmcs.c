@@ -17,9 +17,10 @@ extern char vmx_exit_stub[];
 #define AR_TSS32_BUSY 0x008b /* present, 32-bit busy TSS */
 #define AR_UNUSABLE 0x10000
 
-/* Bits the guest may not own: CR0.NE is fixed to 1 under VMX; CR4.VMXE is ours. */
+/* Bits the guest may not own: CR0.NE is fixed to 1 under VMX; CR4.VMXE is ours; SMXE, PKE and
+ * CET belong to features CPUID hides; OSXSAVE is checked against what XSAVE switching covers. */
 #define GUEST_CR0_HOST_OWNED (CR0_NE)
-#define GUEST_CR4_HOST_OWNED (CR4_VMXE)
+#define GUEST_CR4_HOST_OWNED (CR4_VMXE | CR4_SMXE | CR4_PKE | CR4_CET | CR4_OSXSAVE)
 
 int vmcs_load(struct vcpu *vcpu)
 {
@@ -56,7 +57,8 @@ static void vmcs_setup_controls(struct vcpu *vcpu)
 	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, vmx_ctls.cpu2);
 	vmcs_write(VMCS_VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmcs_write(VMCS_VM_ENTRY_CONTROLS, vmx_ctls.entry);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	/* Machine checks are the host's to see, SDM Vol. 3C 25.2 */
+	vmcs_write(VMCS_EXCEPTION_BITMAP, 1u << VECTOR_MC);
 	vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);

@@ -18,6 +18,8 @@ static const struct vmx_required_feature vmx_required_features[] = {
 	{ { [VMX_PIN] = PIN_EXTERNAL_INTERRUPT_EXITING }, "external-interrupt exiting" },
 	{ { [VMX_PIN] = PIN_NMI_EXITING }, "NMI exiting" },
 	{ { [VMX_CPU] = CPU_HLT_EXITING }, "HLT exiting" },
+	{ { [VMX_CPU] = CPU_RDPMC_EXITING }, "RDPMC exiting" },
+	{ { [VMX_CPU] = CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING }, "CR8-load/store exiting" },
 	{ { [VMX_CPU] = CPU_USE_IO_BITMAPS }, "I/O bitmaps" },
 	{ { [VMX_CPU] = CPU_USE_MSR_BITMAPS }, "MSR bitmaps" },
 	{ { [VMX_CPU] = CPU_ACTIVATE_SECONDARY_CONTROLS }, "secondary processor-based controls" },
@@ -27,6 +29,8 @@ static const struct vmx_required_feature vmx_required_features[] = {
 	{ { [VMX_EXIT] = EXIT_SAVE_EFER | EXIT_LOAD_EFER, [VMX_ENTRY] = ENTRY_LOAD_EFER },
 	  "save/load IA32_EFER" },
 	{ { [VMX_ENTRY] = ENTRY_IA32E_MODE_GUEST }, "32-bit guest entry (IA-32e mode forced)" },
+	{ { [VMX_EXIT] = EXIT_SAVE_DEBUG_CONTROLS, [VMX_ENTRY] = ENTRY_LOAD_DEBUG_CONTROLS },
+	  "save/load debug controls" },
 	{ { [VMX_EPT] = (uint32_t)EPT_CAP_WALK_4 }, "EPT 4-level walk" },
 	{ { [VMX_EPT] = (uint32_t)EPT_CAP_WB }, "EPT write-back memory type" },
 	{ { [VMX_EPT] = (uint32_t)EPT_CAP_INVEPT }, "INVEPT" },
@@ -97,9 +101,12 @@ int vmx_controls_compute(const struct vmx_caps *caps, struct vmx_controls *out, 
 					   &out->pin);
 	out->has_preemption_timer = out->pin & PIN_PREEMPTION_TIMER;
 
+	/* The guest's CR8 and the performance counters are physical state the host keeps: CR8 is the
+	 * local APIC's TPR (SDM Vol. 3A 10.8.6.1), RDPMC reads counters every guest shares. */
 	missing[VMX_CPU] = vmx_ctl_compute(caps->procbased,
 					   CPU_HLT_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS |
-						   CPU_ACTIVATE_SECONDARY_CONTROLS,
+						   CPU_ACTIVATE_SECONDARY_CONTROLS | CPU_RDPMC_EXITING |
+						   CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING,
 					   CPU_MWAIT_EXITING | CPU_MONITOR_EXITING, &out->cpu);
 
 	/* Secondary controls are all 0 unless the primary control activates them, SDM Vol. 3C 24.6.2 */
@@ -108,7 +115,9 @@ int vmx_controls_compute(const struct vmx_caps *caps, struct vmx_controls *out, 
 	/* Enable VPID only when INVVPID can flush a VPID's translations, SDM Vol. 3C 28.3.3.3 */
 	vpid_usable = (caps->ept_vpid_cap & VPID_CAP_INVVPID) &&
 		      (caps->ept_vpid_cap & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL));
-	optional = CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID | (vpid_usable ? CPU2_ENABLE_VPID : 0);
+	/* WBINVD would flush caches the neighbours share; where it can exit it becomes a no-op. */
+	optional = CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID | CPU2_WBINVD_EXITING |
+		   (vpid_usable ? CPU2_ENABLE_VPID : 0);
 	missing[VMX_CPU2] = vmx_ctl_compute(procbased2, CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST,
 					    optional, &out->cpu2);
 	out->has_vpid = out->cpu2 & CPU2_ENABLE_VPID;
@@ -129,12 +138,13 @@ int vmx_controls_compute(const struct vmx_caps *caps, struct vmx_controls *out, 
 	/* Saving the timer needs the timer itself, SDM Vol. 3C 26.2.1.2 */
 	if (out->has_preemption_timer)
 		optional |= EXIT_SAVE_PREEMPTION_TIMER;
+	/* DR7 and IA32_DEBUGCTL are guest state switched by VM entry and exit, SDM Vol. 3C 27.3.1 */
 	missing[VMX_EXIT] = vmx_ctl_compute(caps->exit,
 					    EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER |
-						    EXIT_LOAD_EFER,
+						    EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CONTROLS,
 					    optional, &out->exit);
 
-	missing[VMX_ENTRY] = vmx_ctl_compute(caps->entry, ENTRY_LOAD_EFER,
+	missing[VMX_ENTRY] = vmx_ctl_compute(caps->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS,
 					     pat_usable ? ENTRY_LOAD_PAT : 0, &out->entry);
 	/* Guests start in 32-bit protected mode, so IA-32e mode guest must stay 0, SDM Vol. 3C 24.8.1 */
 	missing[VMX_ENTRY] |= out->entry & ENTRY_IA32E_MODE_GUEST;

@@ -7,12 +7,13 @@ TEST_MAIN_GLOBALS;
 
 #define CR3_EXITING (CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING)
 #define REQUIRED_CPU \
-	(CPU_HLT_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS)
+	(CPU_HLT_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS | \
+	 CPU_RDPMC_EXITING | CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING)
 #define REQUIRED_EXIT \
-	(EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER)
+	(EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CONTROLS)
 #define WANTED_CPU2                                                                    \
 	(CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID | CPU2_ENABLE_RDTSCP | \
-	 CPU2_ENABLE_INVPCID)
+	 CPU2_ENABLE_INVPCID | CPU2_WBINVD_EXITING)
 #define WANTED_CPU (REQUIRED_CPU | CPU_MWAIT_EXITING | CPU_MONITOR_EXITING)
 
 /* Intel Core i7-6700K (Skylake), TRUE controls: VirtualBox CPU database
@@ -112,9 +113,9 @@ static const struct vmx_caps core2 = {
 };
 
 static const char all_missing[] =
-	"external-interrupt exiting, NMI exiting, HLT exiting, I/O bitmaps, MSR bitmaps, "
-	"secondary processor-based controls, EPT, unrestricted guest, 64-bit host (exit control), "
-	"save/load IA32_EFER";
+	"external-interrupt exiting, NMI exiting, HLT exiting, RDPMC exiting, CR8-load/store exiting, "
+	"I/O bitmaps, MSR bitmaps, secondary processor-based controls, EPT, unrestricted guest, "
+	"64-bit host (exit control), save/load IA32_EFER, save/load debug controls";
 
 /* Every allowed-0 bit of cap set, nothing outside allowed-1 (SDM Vol. 3D A.3). */
 static void check_field(uint64_t cap, uint32_t value)
@@ -169,7 +170,8 @@ static void check_required(const struct vmx_controls *c)
 	CHECK_EQ(c->cpu2 & (CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST),
 		 CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST);
 	CHECK_EQ(c->exit & REQUIRED_EXIT, REQUIRED_EXIT);
-	CHECK_EQ(c->entry & ENTRY_LOAD_EFER, ENTRY_LOAD_EFER);
+	CHECK_EQ(c->entry & (ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS),
+		 ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS);
 }
 
 /* Computes the controls of caps and checks the verdict and the why text. */
@@ -218,10 +220,10 @@ static void test_skylake_true(void)
 
 	CHECK_EQ(compute(&skylake_true, &c, ""), 0);
 	CHECK_EQ(c.pin, 0x7f);
-	CHECK_EQ(c.cpu, 0xb60065f2u);
-	CHECK_EQ(c.cpu2, 0x10aa);
-	CHECK_EQ(c.exit, 0x7f6ffb);
-	CHECK_EQ(c.entry, 0xd1fb);
+	CHECK_EQ(c.cpu, 0xb6186df2u); /* + RDPMC, CR8-load/store exiting */
+	CHECK_EQ(c.cpu2, 0x10ea); /* with WBINVD exiting */
+	CHECK_EQ(c.exit, 0x7f6fff); /* with save debug controls */
+	CHECK_EQ(c.entry, 0xd1ff); /* with load debug controls */
 	CHECK_EQ(c.cpu & CR3_EXITING, 0);
 	CHECK_EQ(c.cpu & (CPU_RDTSC_EXITING | CPU_INVLPG_EXITING | CPU_MOV_DR_EXITING), 0);
 	CHECK(c.cpu & CPU_MWAIT_EXITING);
@@ -246,12 +248,12 @@ static void test_skylake_plain_forces_cr3_exiting(void)
 
 	CHECK_EQ(compute(&skylake_plain, &c, ""), 0);
 	CHECK_EQ(c.cpu & CR3_EXITING, CR3_EXITING);
-	CHECK_EQ(c.cpu, 0xb601e5f2u);
+	CHECK_EQ(c.cpu, 0xb619edf2u);
 	CHECK_EQ(c.exit, 0x7f6fff);
 	CHECK_EQ(c.entry, 0xd1ff);
 	CHECK(c.exit & EXIT_SAVE_DEBUG_CONTROLS);
 	CHECK(c.entry & ENTRY_LOAD_DEBUG_CONTROLS);
-	CHECK_EQ(c.cpu2, 0x10aa);
+	CHECK_EQ(c.cpu2, 0x10ea); /* with WBINVD exiting */
 	CHECK(c.has_pat);
 }
 
@@ -261,7 +263,7 @@ static void test_nehalem_lacks_unrestricted_guest(void)
 
 	CHECK_EQ(compute(&nehalem, &c, "unrestricted guest"), -E_NOTSUP);
 	CHECK_EQ(c.cpu2 & CPU2_UNRESTRICTED_GUEST, 0);
-	CHECK_EQ(c.cpu2, CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_ENABLE_RDTSCP);
+	CHECK_EQ(c.cpu2, CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING);
 	CHECK_EQ(c.cpu & CR3_EXITING, CR3_EXITING);
 	CHECK_EQ(c.exit, 0x7f6fff);
 	CHECK_EQ(c.entry, 0xd1ff);

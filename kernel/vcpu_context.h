@@ -1,0 +1,40 @@
+/* The CPU state VM entry and exit leave alone, switched by Cloison between the guests of a CPU:
+ * x87/SSE/AVX (XSAVE) with XCR0, CR2, DR0-DR3 and DR6, and the MSRs the bitmap passes through. */
+#ifndef CLOISON_VCPU_CONTEXT_H
+#define CLOISON_VCPU_CONTEXT_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define VCPU_XSAVE_AREA 4096
+
+struct vcpu_context {
+	uint8_t xsave[VCPU_XSAVE_AREA] __attribute__((aligned(64))); /* XSAVE or FXSAVE image */
+	uint64_t xcr0;
+	uint64_t cr2;
+	uint64_t dr[4], dr6;
+	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
+};
+
+/* What this machine offers guests for XSAVE, found once on the boot CPU. */
+struct xstate_config {
+	bool enabled;        /* XSAVE present: host CR4.OSXSAVE is set on every CPU */
+	uint64_t guest_mask; /* XCR0 bits a guest may set (kernel/cpu_model.h) */
+	uint32_t size;       /* standard-form area size for guest_mask */
+	uint32_t host_max_basic; /* CPUID.0:EAX */
+};
+extern struct xstate_config xstate;
+
+/* Finds the XSAVE components guests get; call on the boot CPU after cpu_init. */
+void xstate_init(void);
+/* Sets CR4.OSXSAVE on this CPU when the CPU has XSAVE (cpu_init calls it). */
+void xstate_cpu_enable(void);
+/* The architectural reset state, SDM Vol. 3A 9.1.1 Table 9-1: FCW 0x37f, MXCSR 0x1f80,
+ * XCR0 = 1, DR6 0xffff0ff0, all else zero. */
+void vcpu_context_reset(struct vcpu_context *c);
+/* Saves from's state (unless NULL) from the CPU and loads to's. */
+void vcpu_context_switch(struct vcpu_context *from, const struct vcpu_context *to);
+/* A guest's XSETBV: loads its new XCR0 on this CPU. @pre cpu_model_xcr0_valid() */
+void vcpu_context_set_xcr0(struct vcpu_context *c, uint64_t xcr0);
+
+#endif
