@@ -27,3 +27,5 @@ UNIT_efi_cfg := boot/efi/efi_cfg.c kernel/fmt.c
 UNIT_efi_mmap := boot/efi/efi_mb2.c boot/efi/efi_elf.c boot/mb2.c kernel/fmt.c
 UNIT_NAMES += vpit
 UNIT_vpit := drivers/virt/vpit.c
+UNIT_NAMES += vlapic
+UNIT_vlapic := drivers/virt/vlapic.c
