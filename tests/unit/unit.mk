@@ -20,6 +20,12 @@ UNIT_line_edit := kernel/line_edit.c
 UNIT_shell := kernel/shell.c kernel/shell_cmds.c kernel/line_edit.c kernel/fmt.c vmx/vmx_names.c
 UNIT_NAMES += vioapic
 UNIT_vioapic := drivers/virt/vioapic.c
+# MMIO instruction decoder: expected results come from objdump (tests/unit/gen_insn_cases.py).
+UNIT_NAMES += insn
+UNIT_insn := kernel/insn.c $(BUILD)/unit/insn_cases.c
+$(BUILD)/unit/insn_cases.c: tests/unit/gen_insn_cases.py tests/unit/insn_cases.S
+	@mkdir -p $(dir $@)
+	$(PYTHON) tests/unit/gen_insn_cases.py tests/unit/insn_cases.S $@
 UNIT_NAMES += vpic
 UNIT_vpic := drivers/virt/vpic.c
 UNIT_NAMES += efi_cfg efi_mmap
@@ -29,3 +35,5 @@ UNIT_NAMES += vpit
 UNIT_vpit := drivers/virt/vpit.c
 UNIT_NAMES += vlapic
 UNIT_vlapic := drivers/virt/vlapic.c
+UNIT_NAMES += pagewalk
+UNIT_pagewalk := kernel/pagewalk.c
