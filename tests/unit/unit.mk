@@ -37,3 +37,5 @@ UNIT_NAMES += vlapic
 UNIT_vlapic := drivers/virt/vlapic.c
 UNIT_NAMES += pagewalk
 UNIT_pagewalk := kernel/pagewalk.c
+UNIT_NAMES += vrtc
+UNIT_vrtc := drivers/virt/vrtc.c
