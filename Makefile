@@ -102,3 +102,4 @@ clean:
 
 include tests/fuzz/fuzz.mk
 -include tests/bench/bench.mk
+include boot/efi/efi.mk
