@@ -24,7 +24,7 @@ KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c
 KERNEL_SRCS += kernel/insn.c kernel/pagewalk.c
 VMX_SRCS := vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
-DRIVER_SRCS := drivers/uart.c drivers/virt/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c drivers/acpi.c drivers/virt/vioapic.c drivers/virt/vpic.c drivers/virt/vpit.c drivers/virt/vrtc.c
+DRIVER_SRCS := drivers/uart.c drivers/virt/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c drivers/acpi.c drivers/virt/vioapic.c drivers/virt/vpic.c drivers/virt/vpit.c drivers/virt/vrtc.c drivers/virt/vpm.c
 DRIVER_SRCS += drivers/virt/vlapic.c
 
 KERNEL_ALL := $(BOOT_SRCS) $(KERNEL_SRCS) $(VMX_SRCS) $(DRIVER_SRCS)

@@ -39,3 +39,5 @@ UNIT_NAMES += pagewalk
 UNIT_pagewalk := kernel/pagewalk.c
 UNIT_NAMES += vrtc
 UNIT_vrtc := drivers/virt/vrtc.c
+UNIT_NAMES += vpm
+UNIT_vpm := drivers/virt/vpm.c
