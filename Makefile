@@ -26,6 +26,8 @@ VMX_SRCS := vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
 DRIVER_SRCS := drivers/uart.c drivers/virt/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c drivers/acpi.c drivers/virt/vioapic.c drivers/virt/vpic.c drivers/virt/vpit.c drivers/virt/vrtc.c drivers/virt/vpm.c
 DRIVER_SRCS += drivers/virt/vlapic.c
+KERNEL_SRCS += kernel/bzimage.c
+DRIVER_SRCS += drivers/virt/vacpi.c
 
 KERNEL_ALL := $(BOOT_SRCS) $(KERNEL_SRCS) $(VMX_SRCS) $(DRIVER_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_ALL))
@@ -96,6 +98,11 @@ run-qemu: deps
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(PYTHON) tests/run.py --build $(BUILD)
+
+# Debian's 6.1 and 6.12 cloud kernels and a busybox initramfs for Linux guests, in $(BUILD)/linux
+.PHONY: linux-guests
+linux-guests:
+	@scripts/linux-guests.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -37,6 +37,14 @@ UNIT_NAMES += vlapic
 UNIT_vlapic := drivers/virt/vlapic.c
 UNIT_NAMES += pagewalk
 UNIT_pagewalk := kernel/pagewalk.c
+UNIT_NAMES += bzimage vacpi
+UNIT_bzimage := kernel/bzimage.c kernel/fmt.c
+UNIT_vacpi := drivers/virt/vacpi.c drivers/acpi.c kernel/fmt.c
+# Not part of `make unit` (needs `make linux-guests`): loads the real Debian kernels with kernel/bzimage.c.
+# make BUILD=b b/unit/check_bzimage_real && b/unit/check_bzimage_real b/linux/vmlinuz-* --initrd b/linux/initrd-busybox.cpio.gz
+$(BUILD)/unit/check_bzimage_real: tests/unit/check_bzimage_real.c kernel/bzimage.c kernel/fmt.c kernel/lib.c kernel/err.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^
 UNIT_NAMES += vrtc
 UNIT_vrtc := drivers/virt/vrtc.c
 UNIT_NAMES += vpm
