@@ -21,6 +21,7 @@ KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c
 	kernel/guest.c kernel/cmdline.c kernel/smp.c kernel/config.c kernel/plan.c kernel/sched.c \
 	kernel/ring.c kernel/boot_guests.c kernel/console.c kernel/shell.c kernel/shell_cmds.c \
 	kernel/line_edit.c
+KERNEL_SRCS += kernel/sanitize.c kernel/txq_share.c
 KERNEL_SRCS += kernel/insn.c kernel/pagewalk.c
 VMX_SRCS := vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c

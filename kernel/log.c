@@ -5,7 +5,11 @@
 #include "kernel/fmt.h"
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
+#include "kernel/sanitize.h"
+#include "kernel/txq_share.h"
+#include "kernel/x86.h"
 #include "drivers/uart.h"
+#include "drivers/timer.h"
 #include "kernel/lib.h"
 
 static struct spinlock log_lock;
@@ -19,7 +23,8 @@ static volatile bool prompt_damaged;
 static char txq_boot[LOG_TXQ_SIZE];
 static char *txq = txq_boot;
 static uint64_t txq_size = LOG_TXQ_SIZE;
-static uint64_t guest_lines_dropped, guest_lines_reported;
+static struct txq_share txq_share; /* each guest's part of the queue, lines left off */
+static const char *guest_names[MAX_GUESTS]; /* a share's guest, by its (stable) name string */
 static uint64_t txq_head, txq_tail; /* absolute positions: queued up to head, sent up to tail */
 
 /* Sends up to max bytes the UART can take now (all when wait). @pre log_lock held */
@@ -61,9 +66,34 @@ void log_grow_queue(char *buf, uint64_t size)
 	spin_unlock(&log_lock);
 }
 
+static void log_line_start(void);
+static void log_putc(void *ctx, char c);
+
+static uint64_t log_ticks_per_sec(void)
+{
+	return tsc_per_ms * 1000;
+}
+
+/* The guest lines left off the line, told at most once a second. @pre log_lock held */
+static void log_notice(bool force)
+{
+	char notice[LOG_NOTICE_MAX];
+	uint64_t now = rdtsc();
+
+	if (!txq_share.dropped_total ||
+	    (!force && !txq_share_notice_due(&txq_share, now, log_ticks_per_sec())))
+		return;
+	txq_share_notice(&txq_share, notice, sizeof(notice), guest_names, now, log_ticks_per_sec());
+	log_line_start();
+	for (const char *p = notice; *p; p++)
+		log_putc(NULL, *p);
+	log_putc(NULL, '\n');
+}
+
 void log_drain(void)
 {
 	spin_lock(&log_lock);
+	log_notice(false);
 	if (uart_tx_ready())
 		txq_drain(uart_fifo_size(), false);
 	spin_unlock(&log_lock);
@@ -72,6 +102,7 @@ void log_drain(void)
 void log_flush(void)
 {
 	spin_lock(&log_lock);
+	log_notice(true); /* the last count, before power-off or reset */
 	txq_drain((size_t)-1, true);
 	uart_wait_idle();
 	spin_unlock(&log_lock);
@@ -141,24 +172,47 @@ static void ring_putc(void *ctx, char c)
 	ring[ring_head++ % LOG_RING_SIZE] = c;
 }
 
-/* A guest never waits on the serial line: when the transmit queue has no room for its line, the
- * line goes only to the log ring (and stays in the guest's own console buffer). */
+/* The share slot of the guest whose name string this is. @pre log_lock held */
+static unsigned log_guest_slot(const char *guest_name)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_GUESTS && guest_names[i]; i++)
+		if (guest_names[i] == guest_name)
+			return i;
+	if (i == MAX_GUESTS)
+		return MAX_GUESTS - 1; /* more name strings than guests: cannot happen, share the last */
+	guest_names[i] = guest_name;
+	return i;
+}
+
+/* A guest never waits on the serial line, nor takes it from its neighbours: when its share of
+ * the transmit queue has no room for the line, the line goes only to the log ring (and stays in
+ * the guest's own console buffer), and a notice counts it. What it printed is made inert
+ * (kernel/sanitize.h) so that it cannot erase its "[name]" or draw a hypervisor line. */
 void log_guest_line(const char *guest_name, const char *text, size_t len)
 {
-	size_t need = strlen(guest_name) + len + 8; /* brackets, space, CR LF, an erase sequence */
+	/* brackets and space, CR LF, and the erase sequence log_line_start may send first */
+	uint64_t need = strlen(guest_name) + 3 + sanitize_len(text, len) + 2 + 4;
+	uint64_t start;
+	unsigned guest;
+	bool shown;
 
 	spin_lock(&log_lock);
-	if (txq_size - (txq_head - txq_tail) >= need + 80) {
+	guest = log_guest_slot(guest_name);
+	shown = txq_share_admit(&txq_share, guest, need, txq_head, txq_tail, txq_size, rdtsc());
+	log_notice(false);
+	if (shown) {
 		log_line_start();
-		if (guest_lines_dropped > guest_lines_reported) {
-			fmt_format(log_putc, NULL, "[console] %lu guest lines not shown: the serial line is slower than the guests (each guest keeps its own in `console NAME`)\n",
-				   guest_lines_dropped - guest_lines_reported);
-			guest_lines_reported = guest_lines_dropped;
-		}
-		fmt_format(log_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);
+		start = txq_head;
+		fmt_format(log_putc, NULL, "[%s] ", guest_name);
+		sanitize_text(text, len, log_putc, NULL);
+		log_putc(NULL, '\n');
+		txq_share_queued(&txq_share, guest, txq_head - start, txq_head);
 	} else {
-		fmt_format(ring_putc, NULL, "[%s] %.*s\n", guest_name, (int)len, text);
-		guest_lines_dropped++;
+		fmt_format(ring_putc, NULL, "[%s] ", guest_name);
+		sanitize_text(text, len, ring_putc, NULL);
+		ring_putc(NULL, '\n');
 	}
 	spin_unlock(&log_lock);
 }

@@ -18,8 +18,12 @@ void log_vprintf(enum log_level level, const char *fmt, va_list ap);
 #define log_warn(...) log_printf(LOG_WARN, __VA_ARGS__)
 #define log_err(...) log_printf(LOG_ERR, __VA_ARGS__)
 
-/* One line of a guest's console output, prefixed with the guest's name. */
+/* One line of a guest's console output, shown as "[name] text" with the text made inert
+ * (kernel/sanitize.h) when the guest's share of the transmit queue has room (kernel/txq_share.h),
+ * kept in the log ring in any case. @pre guest_name is the guest's own, lasting string: it
+ * identifies the guest's share. */
 void log_guest_line(const char *guest_name, const char *text, size_t len);
+#define LOG_NOTICE_MAX 512 /* the "[console] N guest lines not shown" line, cut to this */
 
 /* Console output that is not a log line (the shell's, an attached guest's): not kept in the ring.
  * ends_at_prompt: the line now ends with the shell's prompt, which a log line may erase. */

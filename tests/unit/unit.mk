@@ -49,3 +49,6 @@ UNIT_NAMES += vrtc
 UNIT_vrtc := drivers/virt/vrtc.c
 UNIT_NAMES += vpm
 UNIT_vpm := drivers/virt/vpm.c
+UNIT_NAMES += sanitize txq_share
+UNIT_sanitize := kernel/sanitize.c
+UNIT_txq_share := kernel/txq_share.c kernel/fmt.c
