@@ -108,7 +108,7 @@ static int guest_load(struct guest *g)
 	if (err < 0) {
 		log_err("guest %s: image '%s' (0x%x-0x%x) %s", g->name, g->image->string,
 			im.load_start, im.load_end, err == -E_RANGE ?
-			"does not fit in the guest's RAM or overlaps the boot information area" :
+			"does not fit in the guest's RAM" :
 			err_name(err));
 		return err;
 	}
@@ -124,6 +124,7 @@ static int guest_load(struct guest *g)
 	params.modules = modules;
 	params.module_count = g->module_count;
 	params.modules_start = (uint32_t)ALIGN_UP((uint64_t)im.load_end, PAGE_SIZE);
+	params.image = &im; /* the information block goes where the image is not */
 	err = mb1_boot_setup((uint8_t *)g->ram_hpa, &params, &mbi_gpa);
 	if (err < 0) {
 		log_err("guest %s: its modules and Multiboot information do not fit in its RAM: %s",

@@ -333,8 +333,6 @@ int mb1_load(const struct mb1_image *im, const void *image, size_t len, uint8_t 
 			return -E_INVAL;
 		if (end > ram_size)
 			return -E_RANGE;
-		if (seg->mem_size && seg->load_addr < MB1_INFO_LIMIT && end > MB1_INFO_BASE)
-			return -E_RANGE;
 	}
 	for (unsigned i = 0; i < im->segment_count; i++) {
 		const struct mb1_segment *seg = &im->segments[i];
@@ -350,10 +348,12 @@ static const char *mb1_string_or_empty(const char *s)
 	return s ? s : "";
 }
 
-/* Lays out the information window from MB1_INFO_BASE up; false when it would not fit */
-static bool mb1_info_layout(const struct mb1_boot_params *p, uint64_t *mods_at, uint64_t *mmap_at)
+/* Lays out the information from its start: block, strings, module list, memory map. Gives the
+ * offsets and the total size; false when it would exceed MB1_INFO_MAX. */
+static bool mb1_info_layout(const struct mb1_boot_params *p, uint64_t *mods_at, uint64_t *mmap_at,
+			    uint64_t *size)
 {
-	uint64_t window = MB1_INFO_LIMIT - MB1_INFO_BASE;
+	uint64_t window = MB1_INFO_MAX;
 	uint64_t at = MB1_INFO_SIZE;
 
 	at += strnlen(mb1_string_or_empty(p->cmdline), window) + 1;
@@ -366,24 +366,36 @@ static bool mb1_info_layout(const struct mb1_boot_params *p, uint64_t *mods_at, 
 	at = ALIGN_UP(at, 4);
 	*mmap_at = at;
 	at += MB1_MMAP_ENTRIES * MB1_MMAP_ENTRY_SIZE;
+	*size = at;
 	return at <= window;
 }
 
-/* Modules go page aligned from modules_start up, clear of RAM's end, 4 GiB and low memory */
-static int mb1_place_modules(uint8_t *ram, const struct mb1_boot_params *p, uint8_t *list,
-			     bool copy)
+/* Where a module of size bytes goes when the one before ended at prev: page aligned, and not
+ * across the EBDA and ROM hole that the memory map reserves (it goes to 1 MiB instead). */
+static uint64_t mb1_module_at(uint64_t prev, uint64_t size)
 {
-	uint64_t addr = ALIGN_UP((uint64_t)p->modules_start, PAGE_SIZE);
+	uint64_t addr = ALIGN_UP(prev, PAGE_SIZE);
+
+	if (addr < MiB && addr + size > MB1_LOW_MEM_END)
+		addr = MiB;
+	return addr;
+}
+
+/* Modules go one after the other from modules_start, within RAM and 4 GiB; *end gets the end
+ * of the last one (modules_start when there is none). */
+static int mb1_place_modules(uint8_t *ram, const struct mb1_boot_params *p, uint8_t *list,
+			     bool copy, uint64_t *end_out)
+{
+	uint64_t next = p->modules_start;
 
 	for (unsigned i = 0; i < p->module_count; i++) {
 		const struct mb1_module *mod = &p->modules[i];
+		uint64_t addr = mb1_module_at(next, mod->size);
 		uint64_t end = addr + mod->size;
 
 		if (mod->size && !mod->data)
 			return -E_INVAL;
 		if (mod->size > p->ram_size || end > p->ram_size || end > UINT32_MAX)
-			return -E_RANGE;
-		if (addr < MiB && end > MB1_INFO_BASE)
 			return -E_RANGE;
 		if (copy) {
 			if (mod->size)
@@ -391,9 +403,89 @@ static int mb1_place_modules(uint8_t *ram, const struct mb1_boot_params *p, uint
 			mb1_put32(list + i * MB1_MODULE_ENTRY_SIZE, (uint32_t)addr);
 			mb1_put32(list + i * MB1_MODULE_ENTRY_SIZE + 4, (uint32_t)end);
 		}
-		addr = ALIGN_UP(end, PAGE_SIZE);
+		next = end;
 	}
+	*end_out = next;
 	return 0;
+}
+
+static bool mb1_overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+/* Whether [at, end) is clear of every image segment and module. */
+static bool mb1_info_clear(const struct mb1_boot_params *p, uint64_t at, uint64_t end)
+{
+	uint64_t next = p->modules_start;
+
+	for (unsigned i = 0; p->image && i < p->image->segment_count && i < MB1_MAX_SEGMENTS; i++) {
+		const struct mb1_segment *seg = &p->image->segments[i];
+
+		if (mb1_overlap(at, end, seg->load_addr, (uint64_t)seg->load_addr + seg->mem_size))
+			return false;
+	}
+	for (unsigned i = 0; i < p->module_count; i++) {
+		uint64_t addr = mb1_module_at(next, p->modules[i].size);
+
+		next = addr + p->modules[i].size;
+		if (mb1_overlap(at, end, addr, next))
+			return false;
+	}
+	return true;
+}
+
+/* The information block's candidate starts: MB1_INFO_BASE, MB1_LOW_SEARCH_START, and the page
+ * after each segment, after each module and after them all. Every gap starts at one of them. */
+static uint64_t mb1_info_candidate(const struct mb1_boot_params *p, unsigned k, uint64_t all_end)
+{
+	unsigned segs = p->image ? MIN(p->image->segment_count, (unsigned)MB1_MAX_SEGMENTS) : 0;
+	uint64_t next = p->modules_start;
+
+	if (k == 0)
+		return MB1_INFO_BASE;
+	if (k == 1)
+		return MB1_LOW_SEARCH_START;
+	if (k == 2)
+		return ALIGN_UP(MAX(all_end, (uint64_t)MiB), PAGE_SIZE);
+	k -= 3;
+	if (k < segs)
+		return ALIGN_UP((uint64_t)p->image->segments[k].load_addr +
+				p->image->segments[k].mem_size, PAGE_SIZE);
+	k -= segs;
+	for (unsigned i = 0; i <= k && i < p->module_count; i++)
+		next = mb1_module_at(next, p->modules[i].size) + p->modules[i].size;
+	return ALIGN_UP(next, PAGE_SIZE);
+}
+
+/* Preference: low memory from MB1_INFO_BASE up, then low memory below it, then high memory. */
+static uint64_t mb1_info_rank(uint64_t at)
+{
+	if (at >= MB1_INFO_BASE && at < MiB)
+		return at;
+	return at < MiB ? at + (1ull << 40) : at + (1ull << 41);
+}
+
+/* The first gap of size bytes that neither the image nor a module uses. */
+static bool mb1_info_place(const struct mb1_boot_params *p, uint64_t size, uint64_t all_end,
+			   uint64_t *base)
+{
+	unsigned segs = p->image ? MIN(p->image->segment_count, (unsigned)MB1_MAX_SEGMENTS) : 0;
+	unsigned candidates = 3 + segs + p->module_count;
+	uint64_t high_end = MIN(p->ram_size, MB1_4GIB);
+	bool found = false;
+
+	for (unsigned k = 0; k < candidates; k++) {
+		uint64_t at = mb1_info_candidate(p, k, all_end);
+		uint64_t limit = at < MiB ? MB1_LOW_MEM_END : high_end;
+
+		if (at < MB1_LOW_SEARCH_START || at + size > limit || !mb1_info_clear(p, at, at + size))
+			continue;
+		if (!found || mb1_info_rank(at) < mb1_info_rank(*base))
+			*base = at;
+		found = true;
+	}
+	return found;
 }
 
 static void mb1_put_string(uint8_t *ram, uint64_t *at, const char *s, uint32_t *gpa)
@@ -416,9 +508,8 @@ static void mb1_put_mmap_entry(uint8_t *entry, uint64_t base, uint64_t length, u
 
 int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_gpa)
 {
-	uint64_t mods_off, mmap_off, at, upper_end;
-	uint8_t *info = ram + MB1_INFO_BASE;
-	uint8_t *mmap;
+	uint64_t mods_off, mmap_off, size, at, upper_end, modules_end, all_end, base = 0;
+	uint8_t *info, *mmap;
 	uint32_t gpa;
 	int err;
 
@@ -427,20 +518,26 @@ int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_
 	/* The map below reserves 0x9fc00..1 MiB and gives 1 MiB up as RAM: there must be some */
 	if (p->ram_size < MB1_MIN_RAM)
 		return -E_RANGE;
-	if (!mb1_info_layout(p, &mods_off, &mmap_off))
+	if (!mb1_info_layout(p, &mods_off, &mmap_off, &size))
 		return -E_RANGE;
-	err = mb1_place_modules(ram, p, NULL, false);
+	err = mb1_place_modules(ram, p, NULL, false, &modules_end);
 	if (err)
 		return err;
+	all_end = MAX(modules_end, (uint64_t)p->modules_start);
+	if (p->image)
+		all_end = MAX(all_end, (uint64_t)p->image->load_end);
+	if (!mb1_info_place(p, size, all_end, &base))
+		return -E_RANGE;
 
+	info = ram + base;
 	memset(info, 0, MB1_INFO_SIZE);
-	mb1_place_modules(ram, p, info + mods_off, true);
-	at = MB1_INFO_BASE + MB1_INFO_SIZE;
+	mb1_place_modules(ram, p, info + mods_off, true, &modules_end);
+	at = base + MB1_INFO_SIZE;
 	mb1_put_string(ram, &at, p->cmdline, &gpa);
 	mb1_put32(info + MB1_INFO_OFF_CMDLINE, gpa);
 	mb1_put_string(ram, &at, p->loader_name, &gpa);
 	mb1_put32(info + MB1_INFO_OFF_LOADER_NAME, gpa);
-	at = MB1_INFO_BASE + mods_off + (uint64_t)p->module_count * MB1_MODULE_ENTRY_SIZE;
+	at = base + mods_off + (uint64_t)p->module_count * MB1_MODULE_ENTRY_SIZE;
 	for (unsigned i = 0; i < p->module_count; i++) {
 		uint8_t *entry = info + mods_off + i * MB1_MODULE_ENTRY_SIZE;
 
@@ -449,7 +546,7 @@ int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_
 		mb1_put32(entry + 12, 0);
 	}
 	mb1_put32(info + MB1_INFO_OFF_MODS_COUNT, p->module_count);
-	mb1_put32(info + MB1_INFO_OFF_MODS_ADDR, MB1_INFO_BASE + (uint32_t)mods_off);
+	mb1_put32(info + MB1_INFO_OFF_MODS_ADDR, (uint32_t)(base + mods_off));
 
 	mmap = info + mmap_off;
 	mb1_put_mmap_entry(mmap, 0, MB1_LOW_MEM_END, MB1_MMAP_AVAILABLE);
@@ -458,7 +555,7 @@ int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_
 	mb1_put_mmap_entry(mmap + 2 * MB1_MMAP_ENTRY_SIZE, MiB, p->ram_size - MiB,
 			   MB1_MMAP_AVAILABLE);
 	mb1_put32(info + MB1_INFO_OFF_MMAP_LENGTH, MB1_MMAP_ENTRIES * MB1_MMAP_ENTRY_SIZE);
-	mb1_put32(info + MB1_INFO_OFF_MMAP_ADDR, MB1_INFO_BASE + (uint32_t)mmap_off);
+	mb1_put32(info + MB1_INFO_OFF_MMAP_ADDR, (uint32_t)(base + mmap_off));
 
 	/* mem_lower counts KiB from 0, mem_upper KiB from 1 MiB, Multiboot 0.6.96 section 3.3 */
 	upper_end = MIN(p->ram_size, MB1_4GIB);
@@ -466,6 +563,6 @@ int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_
 	mb1_put32(info + MB1_INFO_OFF_MEM_UPPER, (uint32_t)((upper_end - MiB) / KiB));
 	mb1_put32(info + MB1_INFO_OFF_FLAGS, MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS |
 						    MB1_INFO_MEM_MAP | MB1_INFO_LOADER_NAME);
-	*mbi_gpa = MB1_INFO_BASE;
+	*mbi_gpa = (uint32_t)base;
 	return 0;
 }

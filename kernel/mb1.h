@@ -37,8 +37,9 @@ int mb1_parse(const void *image, size_t len, struct mb1_image *out, const char *
 
 /* Copies the segments into guest RAM (ram is guest-physical 0), zeroing the bss parts.
  * Checks every segment before writing any: -E_RANGE when a byte would fall outside
- * [0, ram_size) or inside [MB1_INFO_BASE, MB1_INFO_LIMIT), where the information block
- * goes; -E_INVAL when a segment does not match the image (im from another image). */
+ * [0, ram_size); -E_INVAL when a segment does not match the image (im from another image).
+ * Any address in RAM will do (a kernel linked at 0x8000 too): mb1_boot_setup then puts the
+ * information block where the image is not. */
 int mb1_load(const struct mb1_image *im, const void *image, size_t len, uint8_t *ram, uint64_t ram_size);
 
 struct mb1_module {
@@ -53,19 +54,27 @@ struct mb1_boot_params {
 	const char *loader_name; /* "Cloison" */
 	const struct mb1_module *modules;
 	unsigned module_count;
-	uint32_t modules_start;  /* first guest-physical byte free for modules (page aligned by the callee) */
+	uint32_t modules_start;  /* first guest-physical byte free for modules (page aligned by the
+				  * callee); @pre at or above the image's load_end */
+	const struct mb1_image *image; /* the loaded image, whose segments the information block
+					* keeps clear of; NULL: nothing to keep clear of */
 };
 
-/* Where mb1_boot_setup puts the information block: low memory, below the EBDA line. */
+/* The information block's first choice, where GRUB-era guests are used to finding it; it goes
+ * elsewhere when the image or a module is there (see mb1_boot_setup). */
 #define MB1_INFO_BASE 0x8000u
-#define MB1_INFO_LIMIT 0x9f000u
+/* The block with its strings, module list and memory map takes at most this many bytes. */
+#define MB1_INFO_MAX (0x9f000u - MB1_INFO_BASE)
+#define MB1_LOW_SEARCH_START 0x1000u /* the first page (real-mode IVT, BDA) is never used */
 #define MB1_LOW_MEM_END 0x9fc00u
 
-/* Copies the modules page-aligned from modules_start upward, then writes the multiboot
- * information block at MB1_INFO_BASE: flags, mem_lower/mem_upper, cmdline, modules (with
- * their strings), memory map (0..0x9fc00 usable, 0x9fc00..1 MiB reserved, 1 MiB..ram_size
- * usable), boot loader name. Returns 0 and the block's guest-physical address in *mbi_gpa,
- * -E_RANGE when something does not fit in RAM or in the low-memory window. */
+/* Copies the modules page-aligned from modules_start upward (a module that would reach the
+ * EBDA and ROM hole at MB1_LOW_MEM_END..1 MiB goes to 1 MiB instead), then writes the multiboot
+ * information block: flags, mem_lower/mem_upper, cmdline, modules (with their strings), memory
+ * map (0..0x9fc00 usable, 0x9fc00..1 MiB reserved, 1 MiB..ram_size usable), boot loader name.
+ * The block goes in the first gap that neither the image nor a module uses: from MB1_INFO_BASE
+ * up through low memory, then from MB1_LOW_SEARCH_START, then after the last module. Returns 0
+ * and the block's guest-physical address in *mbi_gpa, -E_RANGE when something does not fit. */
 int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_gpa);
 
 #endif

@@ -626,26 +626,21 @@ static void test_load(void)
 	CHECK_EQ(ram[0x100000], 0xaa);
 	CHECK_EQ(mb1_load(&im, buf, len, ram, 0x103100), 0);
 
-	/* Segments against the information window */
-	const struct elf_seg low[] = { { 1, 0x1000, 0x7000, 0x7000, 0x800, 0x1000 } };
+	/* Low memory is the image's too (a kernel linked at 0x8000): the information block moves
+	 * instead (test_boot_setup_low) */
+	const struct elf_seg low[] = { { 1, 0x1000, 0x7000, 0x7000, 0x800, 0x1001 } };
 	len = make_elf(buf, 0x7000, low, 1, 0);
 	CHECK_EQ(mb1_parse(buf, len, &im, &why), 0);
+	memset(ram, 0xaa, RAM_16M);
 	CHECK_EQ(mb1_load(&im, buf, len, ram, RAM_16M), 0);
-	CHECK_EQ(ram[0x7800], 0);
-	const struct elf_seg low_overlap[] = { { 1, 0x1000, 0x7000, 0x7000, 0x800, 0x1001 } };
-	len = make_elf(buf, 0x7000, low_overlap, 1, 0);
-	CHECK_EQ(mb1_parse(buf, len, &im, &why), 0);
-	CHECK_EQ(mb1_load(&im, buf, len, ram, RAM_16M), -E_RANGE);
-	const struct elf_seg window_seg[] = { { 1, 0x1000, 0x50000, 0x50000, 0x10, 0x10 } };
-	len = make_elf(buf, 0x50000, window_seg, 1, 0);
-	CHECK_EQ(mb1_parse(buf, len, &im, &why), 0);
-	CHECK_EQ(mb1_load(&im, buf, len, ram, RAM_16M), -E_RANGE);
-	const struct elf_seg above_window[] = {
-		{ 1, 0x1000, MB1_INFO_LIMIT, MB1_INFO_LIMIT, 0x10, 0x10 },
-	};
-	len = make_elf(buf, MB1_INFO_LIMIT, above_window, 1, 0);
+	CHECK(memcmp(ram + 0x7000, buf + 0x1000, 0x800) == 0);
+	CHECK_EQ(ram[0x8000], 0);
+	CHECK_EQ(ram[0x8001], 0xaa);
+	const struct elf_seg at_8000[] = { { 1, 0x1000, 0x8000, 0x8000, 0x10, 0x90000 } };
+	len = make_elf(buf, 0x8000, at_8000, 1, 0);
 	CHECK_EQ(mb1_parse(buf, len, &im, &why), 0);
 	CHECK_EQ(mb1_load(&im, buf, len, ram, RAM_16M), 0);
+	CHECK(memcmp(ram + 0x8000, buf + 0x1000, 0x10) == 0);
 
 	/* A segment high in the 32-bit space against a 16 MiB guest: no wrap-around */
 	const struct elf_seg high[] = { { 1, 0x1000, 0xfffff000, 0xfffff000, 0x10, 0xfff } };
@@ -680,7 +675,7 @@ static uint32_t mbi32(const uint8_t *ram, uint32_t mbi, unsigned off)
 
 static bool in_window(uint64_t gpa, uint64_t size)
 {
-	return gpa >= MB1_INFO_BASE && gpa + size <= MB1_INFO_LIMIT;
+	return gpa >= MB1_INFO_BASE && gpa + size <= MB1_INFO_BASE + MB1_INFO_MAX;
 }
 
 static void test_boot_setup(void)
@@ -806,16 +801,28 @@ static void test_boot_setup_edges(void)
 	p.modules_start += 1;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), -E_RANGE);
 
-	/* Modules may not land on the information window or low memory's reserved top */
+	/* A module may go in low memory (the information block then moves past it), but not
+	 * across the EBDA and ROM hole: then it goes to 1 MiB */
 	p.modules = &mod;
 	p.module_count = 1;
 	p.modules_start = 0x1000;
-	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), -E_RANGE);
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), 0x1000);
+	CHECK_EQ(mbi, 0x1000 + sizeof(blob));
 	p.modules_start = 0xa0000;
-	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), -E_RANGE);
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), MiB);
+	CHECK_EQ(mbi, MB1_INFO_BASE);
+	p.modules_start = MB1_LOW_MEM_END - sizeof(blob) + 1;
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), MiB);
+	p.modules_start = ALIGN_DOWN(MB1_LOW_MEM_END - sizeof(blob), 4096);
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), p.modules_start);
 	mod.size = 0x7000;
 	p.modules_start = 0x1000;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(mbi, MB1_INFO_BASE);
 	mod.size = sizeof(blob);
 
 	/* A module with no data */
@@ -843,7 +850,7 @@ static void test_boot_setup_edges(void)
 	CHECK_EQ(get64(ram + mbi32(ram, mbi, 48) + 2 * 24 + 12), 6 * GiB - MiB);
 
 	/* A command line too long for the window */
-	size_t big = MB1_INFO_LIMIT - MB1_INFO_BASE;
+	size_t big = MB1_INFO_MAX;
 	char *line = malloc(big + 1);
 	memset(line, 'x', big);
 	line[big] = 0;
@@ -854,6 +861,178 @@ static void test_boot_setup_edges(void)
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
 	CHECK_EQ(strlen((const char *)ram + mbi32(ram, mbi, 16)), big - 1000);
 	free(line);
+	free(ram);
+}
+
+/* An image made of these [start, end) segments, as mb1_parse describes one. */
+static void image_of(struct mb1_image *im, const uint32_t (*segs)[2], unsigned n)
+{
+	memset(im, 0, sizeof(*im));
+	for (unsigned i = 0; i < n; i++) {
+		im->segments[i].load_addr = segs[i][0];
+		im->segments[i].mem_size = segs[i][1] - segs[i][0];
+		if (i == 0 || segs[i][0] < im->load_start)
+			im->load_start = segs[i][0];
+		if (segs[i][1] > im->load_end)
+			im->load_end = segs[i][1];
+	}
+	im->segment_count = n;
+}
+
+static bool apart(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a_end <= b || b_end <= a;
+}
+
+/* Everything the information block holds lies in [mbi, *end); returns false if a piece does
+ * not. */
+static bool info_extent(const uint8_t *ram, uint32_t mbi, uint64_t *end)
+{
+	uint32_t mods = mbi32(ram, mbi, 24), count = mbi32(ram, mbi, 20);
+	uint64_t e = mbi + 116;
+
+	e = MAX(e, mbi32(ram, mbi, 16) + strlen((const char *)ram + mbi32(ram, mbi, 16)) + 1);
+	e = MAX(e, mbi32(ram, mbi, 64) + strlen((const char *)ram + mbi32(ram, mbi, 64)) + 1);
+	e = MAX(e, (uint64_t)mods + count * 16);
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t str = get32(ram + mods + i * 16 + 8);
+
+		if (str < mbi)
+			return false;
+		e = MAX(e, str + strlen((const char *)ram + str) + 1);
+	}
+	e = MAX(e, (uint64_t)mbi32(ram, mbi, 48) + mbi32(ram, mbi, 44));
+	*end = e;
+	return mbi32(ram, mbi, 16) >= mbi && mbi32(ram, mbi, 64) >= mbi && mods >= mbi &&
+	       mbi32(ram, mbi, 48) >= mbi;
+}
+
+/* Issue 12 item 10: a kernel linked at 0x8000, as GRUB boots it. */
+static void test_boot_setup_low(void)
+{
+	uint8_t *ram = calloc(1, RAM_16M);
+	static uint8_t blob[5000];
+	struct mb1_module mod = { blob, sizeof(blob), "lowdata" };
+	struct mb1_image im;
+	struct mb1_boot_params p = { .ram_size = RAM_16M, .cmdline = "low at 0x8000",
+				     .loader_name = "Cloison", .modules = &mod, .module_count = 1,
+				     .image = &im };
+	uint32_t mbi, mod_at;
+	uint64_t end;
+
+	/* Image at 0x8000-0xdba0, its module right after it: the block follows the module */
+	const uint32_t at_8000[][2] = { { 0x8000, 0xdba0 } };
+	image_of(&im, at_8000, 1);
+	p.modules_start = ALIGN_UP(im.load_end, 4096);
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	mod_at = get32(ram + mbi32(ram, mbi, 24));
+	CHECK_EQ(mod_at, 0xe000);
+	CHECK_EQ(mbi, 0x10000);
+	CHECK(info_extent(ram, mbi, &end));
+	CHECK(apart(mbi, end, 0x8000, 0xdba0));
+	CHECK(apart(mbi, end, mod_at, mod_at + sizeof(blob)));
+	CHECK_STR((const char *)ram + mbi32(ram, mbi, 16), "low at 0x8000");
+
+	/* A gap below the image still holds it at 0x8000 */
+	const uint32_t at_9000[][2] = { { 0x9000, 0x20000 } };
+	image_of(&im, at_9000, 1);
+	p.modules_start = 0x100000;
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(mbi, MB1_INFO_BASE);
+	CHECK(info_extent(ram, mbi, &end));
+	CHECK(end <= 0x9000);
+
+	/* A gap too small at 0x8000: the next one up */
+	const uint32_t tight[][2] = { { 0x8080, 0x9000 }, { 0xa000, 0xb000 } };
+	image_of(&im, tight, 2);
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(mbi, 0x9000);
+
+	/* Low memory from 0x8000 up taken: below it, from 0x1000 */
+	const uint32_t upper_low[][2] = { { 0x8000, MB1_LOW_MEM_END } };
+	image_of(&im, upper_low, 1);
+	p.modules_start = 0x9f000;
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(mbi, 0x1000);
+	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), MiB); /* the module skipped the ROM hole */
+
+	/* All of low memory taken: after the module, above 1 MiB */
+	const uint32_t all_low[][2] = { { 0x1000, MB1_LOW_MEM_END } };
+	image_of(&im, all_low, 1);
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
+	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), MiB);
+	CHECK_EQ(mbi, MiB + 0x2000);
+
+	/* No room anywhere: low memory and RAM up to its end are the image's */
+	const uint32_t everything[][2] = { { 0x1000, MB1_LOW_MEM_END }, { 0x100000, RAM_16M } };
+	image_of(&im, everything, 2);
+	p.modules_start = RAM_16M;
+	p.module_count = 0;
+	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), -E_RANGE);
+	free(ram);
+}
+
+/* Random images and modules: whenever set-up succeeds, the block, every piece of it, each
+ * module and each segment lie apart from one another and inside RAM. */
+static void test_boot_setup_placement_fuzz(void)
+{
+	uint64_t ram_size = 8 * MiB;
+	uint8_t *ram = calloc(1, ram_size);
+	static uint8_t blob[0x30000];
+	struct mb1_module mods[4];
+	struct mb1_image im;
+	struct mb1_boot_params p = { .ram_size = ram_size, .cmdline = "fuzz", .loader_name = "L",
+				     .modules = mods, .image = &im };
+	unsigned placed = 0, high = 0;
+
+	srand(10);
+	for (int iter = 0; iter < 3000; iter++) {
+		uint32_t segs[MB1_MAX_SEGMENTS][2];
+		unsigned n = 1 + (unsigned)rand() % MB1_MAX_SEGMENTS;
+		uint32_t mbi, list;
+		uint64_t end;
+
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t start = (uint32_t)rand() % (rand() % 2 ? 0xa0000 : 0x400000);
+			uint32_t len = 1 + (uint32_t)rand() % (rand() % 4 ? 0x8000 : 0x90000);
+
+			segs[i][0] = start;
+			segs[i][1] = start + len;
+		}
+		if (rand() % 4 == 0) { /* low memory all taken */
+			segs[0][0] = 0x1000;
+			segs[0][1] = MB1_LOW_MEM_END;
+		}
+		image_of(&im, (const uint32_t (*)[2])segs, n);
+		p.module_count = (unsigned)rand() % 5;
+		for (unsigned i = 0; i < p.module_count; i++)
+			mods[i] = (struct mb1_module){ blob, (size_t)rand() % sizeof(blob), "m" };
+		p.modules_start = ALIGN_UP(im.load_end, 4096);
+		if (mb1_boot_setup(ram, &p, &mbi) != 0)
+			continue;
+		placed++;
+		high += mbi >= MiB;
+		CHECK(info_extent(ram, mbi, &end));
+		CHECK(end <= ram_size);
+		CHECK(mbi >= MB1_LOW_SEARCH_START);
+		CHECK(mbi >= MiB || end <= MB1_LOW_MEM_END);
+		list = mbi32(ram, mbi, 24);
+		for (unsigned i = 0; i < n; i++)
+			CHECK(apart(mbi, end, segs[i][0], segs[i][1]));
+		for (unsigned i = 0; i < p.module_count; i++) {
+			uint32_t ms = get32(ram + list + i * 16), me = get32(ram + list + i * 16 + 4);
+
+			CHECK_EQ(me - ms, mods[i].size);
+			CHECK(apart(mbi, end, ms, me));
+			CHECK(me <= ram_size);
+			CHECK(ms >= MiB || me <= MB1_LOW_MEM_END);
+			for (unsigned j = 0; j < n; j++)
+				CHECK(apart(ms, me, segs[j][0], segs[j][1]));
+		}
+	}
+	CHECK(placed > 2500);
+	CHECK(high > 100);
+	CHECK(placed - high > 100);
 	free(ram);
 }
 
@@ -870,5 +1049,7 @@ int main(void)
 	RUN_TEST(test_load);
 	RUN_TEST(test_boot_setup);
 	RUN_TEST(test_boot_setup_edges);
+	RUN_TEST(test_boot_setup_low);
+	RUN_TEST(test_boot_setup_placement_fuzz);
 	return test_any_failed;
 }
