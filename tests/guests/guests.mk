@@ -1,6 +1,7 @@
 # Test guests: freestanding 32-bit Multiboot (v1) kernels, linked at 1 MiB, one .c file each
 # plus the small library in tests/guests/lib/. Included from the top-level Makefile.
 GUEST_NAMES := demo aout eptpast triple vmxon hcall halt spin memhog probe lapic ports counter echo fpu
+GUEST_NAMES += neighbour forge flood
 # Guests whose header uses the a.out kludge (flag 16) instead of the ELF program headers.
 GUEST_AOUT_NAMES := aout
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
@@ -46,3 +47,16 @@ endef
 $(foreach n,$(GUEST_NAMES),$(eval $(call guest_rule,$(n))))
 
 -include $(GUEST_ALL_OBJS:.o=.d)
+
+# low: a guest linked at 0x8000 (guest.ld moved down), for the Multiboot loader's placement of
+# its information block (tests/boot_tests_console.py).
+GUEST_LOW_LD := $(BUILD)/guests/low.ld
+$(GUEST_LOW_LD): $(GUEST_DIR)/guest.ld
+	@mkdir -p $(dir $@)
+	sed 's/^\t\. = 0x100000;$$/\t. = 0x8000;/' $< > $@
+	grep -q '0x8000;' $@
+$(BUILD)/guests/low.elf: $(GUEST_ENTRY_ELF) $(GUEST_OBJ)/low.c.o $(GUEST_LIB_OBJS) $(GUEST_LOW_LD)
+	$(LD) $(filter-out -T $(GUEST_DIR)/guest.ld,$(GUEST_LDFLAGS)) -T $(GUEST_LOW_LD) -o $@ \
+		$(GUEST_ENTRY_ELF) $(GUEST_OBJ)/low.c.o $(GUEST_LIB_OBJS)
+guests: $(BUILD)/guests/low.elf
+-include $(GUEST_OBJ)/low.c.d
