@@ -5,7 +5,7 @@ set -eu
 PACKAGES="gcc make binutils python3 socat \
 bochs bochsbios vgabios bochs-sdl \
 grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
-qemu-system-x86 ovmf"
+qemu-system-x86 ovmf gnu-efi"
 [ -n "${EXTRA_PACKAGES:-}" ] && PACKAGES="$PACKAGES $EXTRA_PACKAGES"
 
 missing=""
