@@ -65,3 +65,6 @@ run-efi: deps
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 -include $(EFI_OBJS:.o=.d)
+
+# The boot tests (tests/boot_tests_efi.py) boot cloison.efi: `make all` builds it.
+all: $(EFI_APP)

@@ -172,11 +172,12 @@ __attribute__((format(printf, 2, 3))) static EFI_STATUS fail(EFI_STATUS status, 
 	va_start(ap, fmt);
 	fmt_vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* Keys typed before the line was shown do not skip the pause */
+	uefi_call_wrapper(sys->ConIn->Reset, 2, sys->ConIn, FALSE);
 	say(LOADER ": error: %s", line);
 	if (root)
 		uefi_call_wrapper(root->Close, 1, root);
 	root = NULL;
-	uefi_call_wrapper(sys->ConIn->Reset, 2, sys->ConIn, FALSE);
 	for (unsigned i = 0; i < ERROR_WAIT_TENTHS; i++) {
 		if (uefi_call_wrapper(sys->ConIn->ReadKeyStroke, 2, sys->ConIn, &key) == EFI_SUCCESS)
 			break;
