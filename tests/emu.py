@@ -84,11 +84,14 @@ class Scenario:
     iso: str = ""  # boot this prebuilt ISO instead of building one (the benchmarks' native and KVM runs)
     session: list = field(default_factory=list)  # Stages typed on COM1 (Bochs only); each is a check
     bochs_extra: list = field(default_factory=list)  # more bochsrc lines, e.g. SERIAL_TIMING
+    # QEMU only: a function (scenario, build, workdir) that makes the boot media and returns its
+    # QEMU arguments, used instead of an ISO (cloison.efi's ESP, tests/boot_tests_efi.py)
+    qemu_media: object = None
 
     def __post_init__(self):
         if self.session:
-            if self.emulator != "bochs":
-                raise ValueError(f"scenario {self.name}: interactive sessions need Bochs")
+            if self.emulator not in ("bochs", "qemu", "qemu-uefi"):
+                raise ValueError(f"scenario {self.name}: interactive sessions need Bochs or QEMU")
             for stage in self.session:
                 if not isinstance(stage, Stage):
                     raise TypeError(f"scenario {self.name}: a session holds Stages, not {stage!r}")
@@ -169,14 +172,25 @@ def bochsrc(scen, iso, serial_path, log_path, com1=None):
     ] + list(getattr(scen, "bochs_extra", [])) + [""])
 
 
+def qemu_cmd(scen, iso, media, serial):
+    """QEMU booting the ISO, or the scenario's own media, with COM1 on serial (a -serial value)."""
+    cmd = ["qemu-system-x86_64"] + (media or ["-cdrom", iso]) + [
+        "-serial", serial, "-display", "none", "-no-reboot", "-m", str(scen.megs),
+        "-smp", str(scen.cpus), "-cpu", scen.qemu_cpu, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if scen.emulator == "qemu-uefi":
+        cmd += ["-bios", OVMF]
+    return cmd
+
+
 def boot(scen, build, workdir):
-    iso = scen.iso or build_iso(scen, build, workdir)
+    media = scen.qemu_media(scen, build, workdir) if scen.qemu_media else None
+    iso = None if media else scen.iso or build_iso(scen, build, workdir)
     serial_path = os.path.join(workdir, f"{scen.name}.serial.log")
     emu_log = os.path.join(workdir, f"{scen.name}.emulator.log")
     if os.path.exists(serial_path):
         os.remove(serial_path)
     if scen.session:
-        return _boot_session(scen, iso, serial_path, emu_log, workdir)
+        return _boot_session(scen, iso, serial_path, emu_log, workdir, media)
     env = dict(os.environ)
     if scen.emulator == "bochs":
         rc_path = os.path.join(workdir, f"{scen.name}.bochsrc")
@@ -188,11 +202,7 @@ def boot(scen, build, workdir):
         cmd = ["bochs", "-q", "-f", rc_path, "-rc", cmd_path]
         env["SDL_VIDEODRIVER"] = "dummy"
     else:
-        cmd = ["qemu-system-x86_64", "-cdrom", iso, "-serial", f"file:{serial_path}", "-display", "none",
-               "-no-reboot", "-m", str(scen.megs), "-smp", str(scen.cpus), "-cpu", scen.qemu_cpu,
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-        if scen.emulator == "qemu-uefi":
-            cmd += ["-bios", OVMF]
+        cmd = qemu_cmd(scen, iso, media, f"file:{serial_path}")
     start = time.monotonic()
     with open(emu_log + ".stdout", "w") as out:
         try:
@@ -778,8 +788,8 @@ def _connect(proc, port, deadline):
     return None
 
 
-def _boot_session(scen, iso, serial_path, emu_log, workdir):
-    """Runs Bochs with COM1 on a socket, plays scen.session on it, returns the Run."""
+def _boot_session(scen, iso, serial_path, emu_log, workdir, media=None):
+    """Runs Bochs (or QEMU) with COM1 on a socket, plays scen.session on it, returns the Run."""
     trace_path = os.path.join(workdir, f"{scen.name}.session.log")
     # Bochs's debugger takes over again at each reset ('reboot'): one 'continue' per boot
     cmd_path = os.path.join(workdir, f"{scen.name}.bochs-continue.txt")  # one per run: no races
@@ -802,8 +812,10 @@ def _boot_session(scen, iso, serial_path, emu_log, workdir):
                                 com1=f"com1: enabled=1, mode=socket-server, dev=localhost:{port}"))
             out.write(f"--- attempt {attempt + 1}, COM1 on port {port}\n")
             out.flush()
-            proc = subprocess.Popen(["timeout", "--kill-after=5", str(scen.timeout), "bochs", "-q",
-                                     "-f", rc_path, "-rc", cmd_path],
+            cmd = ["bochs", "-q", "-f", rc_path, "-rc", cmd_path]
+            if scen.emulator != "bochs":  # QEMU waits for the client before it runs
+                cmd = qemu_cmd(scen, iso, media, f"tcp:127.0.0.1:{port},server=on,wait=on")
+            proc = subprocess.Popen(["timeout", "--kill-after=5", str(scen.timeout)] + cmd,
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     env=env, cwd=workdir)
             sock = _connect(proc, port, min(deadline, time.monotonic() + CONNECT_TIMEOUT))
@@ -849,8 +861,8 @@ def _boot_session(scen, iso, serial_path, emu_log, workdir):
     with open(serial_path, "rb") as f:
         serial = Transcript(as_terminal_shows(f.read().decode("utf-8", "replace")))
     serial.stages, serial.session_error, serial.emulator_log = stages, session_error, emu_log
-    summary = (f"bochs killed at its {scen.timeout} s timeout" if timed_out
-               else f"bochs ended with status {status} after {elapsed:.1f} s")
+    summary = (f"{scen.emulator} killed at its {scen.timeout} s timeout" if timed_out
+               else f"{scen.emulator} ended with status {status} after {elapsed:.1f} s")
     summary += f"; session trace {trace_path}"
     if notes:
         summary += "; " + "; ".join(notes)
