@@ -44,7 +44,6 @@ enum vacpi_fadt_offset {
 	FADT_RESET_REG = 116,
 	FADT_RESET_VALUE = 128,
 	FADT_MINOR_VERSION = 131,
-	FADT_X_FIRMWARE_CTRL = 132,
 	FADT_X_DSDT = 140,
 	FADT_X_PM1A_EVT_BLK = 148,
 	FADT_X_PM1A_CNT_BLK = 172,
@@ -286,7 +285,7 @@ static void vacpi_build_fadt(uint8_t *f, uint64_t facs, uint64_t dsdt, const cha
 	vacpi_gas(f + FADT_RESET_REG, 8, GAS_ACCESS_BYTE, VPLAT_RESET_PORT);
 	f[FADT_RESET_VALUE] = VPLAT_RESET_VALUE;
 	f[FADT_MINOR_VERSION] = FADT_MINOR;
-	put64(f + FADT_X_FIRMWARE_CTRL, facs);
+	/* X_FIRMWARE_CTRL stays 0: the FACS is below 4 GiB, and ACPICA would install it twice */
 	put64(f + FADT_X_DSDT, dsdt);
 	vacpi_gas(f + FADT_X_PM1A_EVT_BLK, PM1_EVT_LEN * 8, GAS_ACCESS_WORD, VPLAT_PM1A_EVT_BLK);
 	vacpi_gas(f + FADT_X_PM1A_CNT_BLK, PM1_CNT_LEN * 8, GAS_ACCESS_WORD, VPLAT_PM1A_CNT_BLK);
