@@ -42,7 +42,7 @@ UNIT_bzimage := kernel/bzimage.c kernel/fmt.c
 UNIT_vacpi := drivers/virt/vacpi.c drivers/acpi.c kernel/fmt.c
 # Not part of `make unit` (needs `make linux-guests`): loads the real Debian kernels with kernel/bzimage.c.
 # make BUILD=b b/unit/check_bzimage_real && b/unit/check_bzimage_real b/linux/vmlinuz-* --initrd b/linux/initrd-busybox.cpio.gz
-$(BUILD)/unit/check_bzimage_real: tests/unit/check_bzimage_real.c kernel/bzimage.c kernel/fmt.c kernel/lib.c kernel/err.c
+$(BUILD)/unit/check_bzimage_real: tests/unit/check_bzimage_real.c kernel/bzimage.c drivers/virt/vacpi.c kernel/fmt.c kernel/lib.c kernel/err.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $^
 UNIT_NAMES += vrtc
