@@ -14,12 +14,15 @@
 #define IIR_THRI 0x02
 #define IIR_RDI 0x04
 #define IIR_RLSI 0x06
+#define IIR_RX_TIMEOUT 0x0c
+#define IIR_ID_MASK 0x0f
 #define IIR_FIFO_ENABLED 0xc0
 
 #define FCR_ENABLE 0x01
 #define FCR_CLEAR_RX 0x02
 #define FCR_CLEAR_TX 0x04
 #define FCR_STORED 0xc9 /* enable, DMA mode and trigger level; bits 1-2 self-clear, 4-5 reserved */
+#define FCR_TRIGGER_SHIFT 6
 
 #define LCR_DLAB 0x80
 
@@ -122,6 +125,25 @@ static void vuart_msr_update(struct vuart *uart)
 	uart->msr = (uint8_t)(now | (uart->msr & MSR_DELTA) | delta);
 }
 
+/* Receive FIFO trigger levels selected by FCR bits 7:6, PC16550D FCR */
+static unsigned vuart_rx_trigger(const struct vuart *uart)
+{
+	static const uint8_t levels[4] = { 1, 4, 8, 14 };
+
+	return levels[uart->fcr >> FCR_TRIGGER_SHIFT];
+}
+
+/* Received data: "available" at the trigger level; below it, with FIFOs on, a character timeout.
+ * The model has no character clock, so the four-character timeout counts as already expired. */
+static uint8_t vuart_rx_condition(const struct vuart *uart)
+{
+	if (!uart->rx_count)
+		return IIR_NO_INT;
+	if (!(uart->fcr & FCR_ENABLE) || uart->rx_count >= vuart_rx_trigger(uart))
+		return IIR_RDI;
+	return IIR_RX_TIMEOUT;
+}
+
 /* Highest-priority pending interrupt without side effects, PC16550D IIR */
 static uint8_t vuart_iir(const struct vuart *uart)
 {
@@ -130,7 +152,7 @@ static uint8_t vuart_iir(const struct vuart *uart)
 	if ((uart->ier & IER_RLSI) && (uart->lsr & LSR_OE))
 		iir = IIR_RLSI;
 	else if ((uart->ier & IER_RDI) && uart->rx_count)
-		iir = IIR_RDI;
+		iir = vuart_rx_condition(uart);
 	else if ((uart->ier & IER_THRI) && uart->thr_interrupt)
 		iir = IIR_THRI;
 	else if ((uart->ier & IER_MSI) && (uart->msr & MSR_DELTA))
@@ -197,7 +219,7 @@ uint8_t vuart_read(struct vuart *uart, unsigned offset)
 	case UART_IIR_FCR:
 		value = vuart_iir(uart);
 		/* Reading IIR while it reports THRE clears that interrupt, PC16550D IIR */
-		if ((value & 0x0f) == IIR_THRI)
+		if ((value & IIR_ID_MASK) == IIR_THRI)
 			uart->thr_interrupt = false;
 		return value;
 	case UART_LCR:
@@ -268,8 +290,10 @@ bool vuart_receive(struct vuart *uart, uint8_t byte)
 	return vuart_rx_push(uart, byte);
 }
 
-bool vuart_irq_pending(const struct vuart *uart)
+bool vuart_irq(const struct vuart *uart)
 {
-	/* A PC gates the UART's INTR onto the ISA IRQ line with OUT2 */
-	return !(vuart_iir(uart) & IIR_NO_INT) && (uart->mcr & MCR_OUT2);
+	/* A PC gates INTR onto the ISA IRQ line with the OUT2 pin, which loopback holds inactive, PC16550D MCR bit 4 */
+	if (!(uart->mcr & MCR_OUT2) || (uart->mcr & MCR_LOOP))
+		return false;
+	return !(vuart_iir(uart) & IIR_NO_INT);
 }

@@ -36,7 +36,14 @@ uint8_t vuart_read(struct vuart *uart, unsigned offset);
 void vuart_write(struct vuart *uart, unsigned offset, uint8_t value);
 /* Host-side input; returns false (and counts an overrun) when the receive FIFO is full. */
 bool vuart_receive(struct vuart *uart, uint8_t byte);
-/* Whether the UART asserts its interrupt line (IER-enabled condition present and MCR.OUT2 set). */
-bool vuart_irq_pending(const struct vuart *uart);
+/* The ISA IRQ line (level): an IER-enabled condition is pending and MCR.OUT2 drives the PC's IRQ
+ * gate (loopback holds the OUT2 pin inactive). Conditions, highest first (IIR): line status (OE),
+ * received data at the FIFO trigger level or a character timeout below it, THR empty, modem status. */
+bool vuart_irq(const struct vuart *uart);
+/* The earlier name of vuart_irq(), kept for callers written before the rename. */
+static inline bool vuart_irq_pending(const struct vuart *uart)
+{
+	return vuart_irq(uart);
+}
 
 #endif

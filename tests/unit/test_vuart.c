@@ -35,7 +35,7 @@ static void test_reset_values(void)
 	CHECK_EQ(vuart_read(&u, UART_RBR_THR_DLL), 0);
 	CHECK_EQ(u.dll, 12);
 	CHECK_EQ(u.dlm, 0);
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
 	CHECK_EQ(vuart_read(&u, 8), 0xff);
 	CHECK_EQ(vuart_read(&u, 1000), 0xff);
 	vuart_write(&u, 8, 0x12);
@@ -341,12 +341,13 @@ static void test_linux_probe(void)
 	vuart_write(&u, UART_MCR, 0x0b);
 	vuart_write(&u, UART_IER_DLM, 0x05);
 	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc1);
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
 	vuart_receive(&u, 'k');
-	CHECK(vuart_irq_pending(&u));
-	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc4);
+	CHECK(vuart_irq(&u));
+	/* One byte under the trigger level of 8: a character timeout */
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xcc);
 	CHECK_EQ(vuart_read(&u, UART_RBR_THR_DLL), 'k');
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
 }
 
 static void test_not_detected_as_others(void)
@@ -411,7 +412,7 @@ static void test_iir_priority(void)
 	vuart_write(&u, UART_IIR_FCR, 0xc1);
 	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc1);
 	vuart_receive(&u, 2);
-	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc4);
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xcc); /* 2 bytes, trigger 14: timeout */
 	CHECK_EQ(u.fcr, 0xc1);
 	vuart_write(&u, UART_IIR_FCR, 0x00);
 	CHECK_EQ(u.fcr, 0);
@@ -428,9 +429,9 @@ static void test_thre_interrupt(void)
 	CHECK(!u.thr_interrupt);
 	vuart_write(&u, UART_IER_DLM, 0x02);
 	CHECK(u.thr_interrupt);
-	CHECK(vuart_irq_pending(&u));
+	CHECK(vuart_irq(&u));
 	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x02);
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
 	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x01);
 	/* Re-writing IER with THRI already set does not re-raise it */
 	vuart_write(&u, UART_IER_DLM, 0x02);
@@ -438,17 +439,17 @@ static void test_thre_interrupt(void)
 	/* Each transmit empties THR at once and raises THRE again */
 	vuart_write(&u, UART_RBR_THR_DLL, 'a');
 	CHECK(u.thr_interrupt);
-	CHECK(vuart_irq_pending(&u));
+	CHECK(vuart_irq(&u));
 	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x02);
 	/* Masked then unmasked: raised again because THR is empty */
 	vuart_write(&u, UART_IER_DLM, 0x00);
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
 	vuart_write(&u, UART_IER_DLM, 0x02);
-	CHECK(vuart_irq_pending(&u));
+	CHECK(vuart_irq(&u));
 	/* A THR write with THRI masked leaves the condition latched for later */
 	vuart_write(&u, UART_IER_DLM, 0x00);
 	vuart_write(&u, UART_RBR_THR_DLL, 'b');
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
 	CHECK_EQ(log.count, 2);
 	/* Reading IIR while another source wins leaves THRE pending */
 	vuart_write(&u, UART_IER_DLM, 0x03);
@@ -503,7 +504,7 @@ static void test_fifo_overflow(void)
 	CHECK_EQ(u.rx_count, 0);
 }
 
-static void test_irq_pending_out2(void)
+static void test_irq_out2(void)
 {
 	struct vuart u;
 
@@ -511,15 +512,167 @@ static void test_irq_pending_out2(void)
 	vuart_write(&u, UART_IER_DLM, 0x01);
 	vuart_receive(&u, 'q');
 	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x04);
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
 	vuart_write(&u, UART_MCR, 0x08);
-	CHECK(vuart_irq_pending(&u));
+	CHECK(vuart_irq(&u));
 	vuart_write(&u, UART_MCR, 0x03);
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
 	vuart_write(&u, UART_MCR, 0x0b);
-	CHECK(vuart_irq_pending(&u));
+	CHECK(vuart_irq(&u));
 	vuart_write(&u, UART_IER_DLM, 0x00);
-	CHECK(!vuart_irq_pending(&u));
+	CHECK(!vuart_irq(&u));
+}
+
+static void test_rx_trigger_and_timeout(void)
+{
+	static const struct { uint8_t fcr; unsigned level; } triggers[] = {
+		{ 0x01, 1 }, { 0x41, 4 }, { 0x81, 8 }, { 0xc1, 14 },
+	};
+	struct vuart u;
+
+	for (unsigned t = 0; t < 4; t++) {
+		vuart_init(&u, NULL, NULL);
+		vuart_write(&u, UART_MCR, 0x08);
+		vuart_write(&u, UART_IER_DLM, 0x01);
+		vuart_write(&u, UART_IIR_FCR, triggers[t].fcr);
+		CHECK(!vuart_irq(&u));
+		for (unsigned i = 1; i <= VUART_FIFO_SIZE; i++) {
+			vuart_receive(&u, (uint8_t)i);
+			CHECK(vuart_irq(&u));
+			CHECK_EQ(vuart_read(&u, UART_IIR_FCR), i >= triggers[t].level ? 0xc4 : 0xcc);
+		}
+		/* Draining below the level turns "data available" into a timeout, then nothing */
+		for (unsigned i = VUART_FIFO_SIZE; i > 0; i--) {
+			CHECK_EQ(vuart_read(&u, UART_IIR_FCR), i >= triggers[t].level ? 0xc4 : 0xcc);
+			vuart_read(&u, UART_RBR_THR_DLL);
+		}
+		CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc1);
+		CHECK(!vuart_irq(&u));
+	}
+	/* FIFOs off: one byte is "data available" */
+	vuart_init(&u, NULL, NULL);
+	vuart_write(&u, UART_IER_DLM, 0x01);
+	vuart_receive(&u, 'z');
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x04);
+	/* ERBFI off: neither shows */
+	vuart_write(&u, UART_IIR_FCR, 0xc1);
+	vuart_receive(&u, 'z');
+	vuart_write(&u, UART_IER_DLM, 0x00);
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc1);
+}
+
+static void test_line_status_interrupt(void)
+{
+	struct vuart u;
+
+	vuart_init(&u, NULL, NULL);
+	vuart_write(&u, UART_MCR, 0x08);
+	vuart_write(&u, UART_IER_DLM, 0x04);
+	for (int i = 0; i < VUART_FIFO_SIZE; i++)
+		vuart_receive(&u, 0);
+	CHECK(!vuart_irq(&u)); /* data alone: ERBFI is off */
+	vuart_receive(&u, 0);
+	CHECK(vuart_irq(&u));
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x06);
+	/* Reading LSR is what clears it */
+	CHECK_EQ(vuart_read(&u, UART_LSR) & 0x02, 0x02);
+	CHECK(!vuart_irq(&u));
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x01);
+}
+
+static void test_modem_status_interrupt_and_loopback_gate(void)
+{
+	struct vuart u;
+
+	vuart_init(&u, NULL, NULL);
+	vuart_write(&u, UART_IER_DLM, 0x08);
+	/* Loopback: MCR drives the modem inputs, deltas latch, but the IRQ gate is closed */
+	vuart_write(&u, UART_MCR, 0x18);
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x00);
+	CHECK(!vuart_irq(&u));
+	vuart_read(&u, UART_MSR);
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x01);
+	vuart_write(&u, UART_MCR, 0x1b); /* DTR and RTS: DSR and CTS change */
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x00);
+	CHECK(!vuart_irq(&u));
+	/* Out of loopback: the connected line's inputs differ, so MSR deltas; OUT2 now reaches the PIC */
+	vuart_write(&u, UART_MCR, 0x08);
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x00);
+	CHECK(vuart_irq(&u));
+	CHECK(vuart_read(&u, UART_MSR) & 0x0f);
+	CHECK(!vuart_irq(&u));
+	/* Receive and THRE conditions in loopback are identified but gated too */
+	vuart_write(&u, UART_IER_DLM, 0x03);
+	vuart_write(&u, UART_MCR, 0x18);
+	vuart_write(&u, UART_RBR_THR_DLL, 'L');
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0x04);
+	CHECK(!vuart_irq(&u));
+}
+
+/* serial8250_do_startup(): the "THRE test" and the UART_BUG_TXEN test, then transmission by interrupt */
+static void test_linux_thre_test_and_tx_irq(void)
+{
+	struct tx_log log = { 0 };
+	struct vuart u;
+	uint8_t iir1, iir, lsr;
+
+	vuart_init(&u, tx_record, &log);
+	/* Clear the FIFOs and pending conditions as startup does */
+	vuart_write(&u, UART_IIR_FCR, 0x01);
+	vuart_write(&u, UART_IIR_FCR, 0x07);
+	vuart_write(&u, UART_IIR_FCR, 0x00);
+	vuart_read(&u, UART_LSR);
+	vuart_read(&u, UART_RBR_THR_DLL);
+	vuart_read(&u, UART_IIR_FCR);
+	vuart_read(&u, UART_MSR);
+	CHECK(vuart_read(&u, UART_LSR) != 0xff);
+	vuart_write(&u, UART_LCR, 0x03);
+	/* The THRE test, with the IRQ line gated (OUT2 still off) */
+	CHECK(vuart_read(&u, UART_LSR) & 0x20);
+	vuart_write(&u, UART_IER_DLM, 0x02);
+	iir1 = vuart_read(&u, UART_IIR_FCR);
+	vuart_write(&u, UART_IER_DLM, 0x00);
+	vuart_write(&u, UART_IER_DLM, 0x02);
+	iir = vuart_read(&u, UART_IIR_FCR);
+	vuart_write(&u, UART_IER_DLM, 0x00);
+	CHECK_EQ(iir1 & 0x01, 0);
+	CHECK_EQ(iir & 0x01, 0);
+	CHECK(!((!(iir1 & 0x01)) && (iir & 0x01))); /* no UART_BUG_THRE */
+	CHECK(!vuart_irq(&u));
+	/* set_mctrl with OUT2, then the quick TX-enable test */
+	vuart_write(&u, UART_MCR, 0x0b);
+	CHECK(!vuart_irq(&u));
+	vuart_write(&u, UART_IER_DLM, 0x02);
+	CHECK(vuart_irq(&u));
+	lsr = vuart_read(&u, UART_LSR);
+	iir = vuart_read(&u, UART_IIR_FCR);
+	vuart_write(&u, UART_IER_DLM, 0x00);
+	CHECK(!((lsr & 0x40) && (iir & 0x01))); /* no UART_BUG_TXEN */
+	CHECK(!vuart_irq(&u));
+	/* Interrupts on: FIFOs, receive and line status */
+	vuart_write(&u, UART_IIR_FCR, 0xc7);
+	vuart_write(&u, UART_IER_DLM, 0x05);
+	CHECK(!vuart_irq(&u));
+	/* start_tx: THRI on raises the line; the handler reads IIR, fills THR, stops when done */
+	vuart_write(&u, UART_IER_DLM, 0x07);
+	for (const char *c = "boot"; *c; c++) {
+		CHECK(vuart_irq(&u));
+		CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc2);
+		CHECK(!vuart_irq(&u));
+		vuart_write(&u, UART_RBR_THR_DLL, (uint8_t)*c);
+	}
+	CHECK(vuart_irq(&u));
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc2);
+	vuart_write(&u, UART_IER_DLM, 0x05); /* __stop_tx */
+	CHECK(!vuart_irq(&u));
+	CHECK_EQ(log.count, 4);
+	CHECK(memcmp(log.bytes, "boot", 4) == 0);
+	/* Input raises the line; reading the byte lowers it */
+	vuart_receive(&u, 'y');
+	CHECK(vuart_irq(&u));
+	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xcc);
+	CHECK_EQ(vuart_read(&u, UART_RBR_THR_DLL), 'y');
+	CHECK(!vuart_irq(&u));
 }
 
 static void test_scratch(void)
@@ -572,7 +725,13 @@ static void test_fuzz(void)
 		CHECK(u.rx_head < VUART_FIFO_SIZE);
 		CHECK_EQ(!!(u.lsr & 0x01), u.rx_count != 0);
 		CHECK_EQ(u.mcr & 0xe0, 0);
-		(void)vuart_irq_pending(&u);
+		/* The line is OUT2 (outside loopback) and any IER-enabled condition */
+		{
+			bool cond = ((u.ier & 0x01) && u.rx_count) || ((u.ier & 0x04) && (u.lsr & 0x02)) ||
+				    ((u.ier & 0x02) && u.thr_interrupt) || ((u.ier & 0x08) && (u.msr & 0x0f));
+
+			CHECK_EQ(vuart_irq(&u), (u.mcr & 0x18) == 0x08 && cond);
+		}
 	}
 }
 
@@ -588,7 +747,11 @@ int main(void)
 	RUN_TEST(test_iir_priority);
 	RUN_TEST(test_thre_interrupt);
 	RUN_TEST(test_fifo_overflow);
-	RUN_TEST(test_irq_pending_out2);
+	RUN_TEST(test_irq_out2);
+	RUN_TEST(test_rx_trigger_and_timeout);
+	RUN_TEST(test_line_status_interrupt);
+	RUN_TEST(test_modem_status_interrupt_and_loopback_gate);
+	RUN_TEST(test_linux_thre_test_and_tx_irq);
 	RUN_TEST(test_scratch);
 	RUN_TEST(test_fuzz);
 	return test_any_failed;
