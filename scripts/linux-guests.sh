@@ -34,17 +34,18 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 lists_updated=no
 
+# Refreshes the apt lists once per run; false when already done or when it failed
 update_lists() {
 	[ "$lists_updated" = no ] || return 1
-	say "refreshing the apt package lists (apt-get update)"
-	$SUDO apt-get update -q >/dev/null || die "apt-get update failed"
 	lists_updated=yes
+	say "refreshing the apt package lists (apt-get update)"
+	$SUDO apt-get update -q >/dev/null || { echo "linux-guests: apt-get update failed" >&2; return 1; }
 }
 
 # The newest package whose name matches the extended regex $1 (lists refreshed once if none)
 newest() {
 	pkg=$(apt-cache search --names-only "$1" 2>/dev/null | awk '{ print $1 }' | sort -V | tail -n 1)
-	if [ -z "$pkg" ] && update_lists; then
+	if [ -z "$pkg" ] && update_lists >&2; then
 		pkg=$(apt-cache search --names-only "$1" 2>/dev/null | awk '{ print $1 }' | sort -V | tail -n 1)
 	fi
 	[ -n "$pkg" ] || die "no package matching '$1' in the apt lists"
