@@ -9,7 +9,7 @@
 extern struct frame_pool frame_pool;
 extern char _image_start[], _image_end[];
 
-/* The identity map built at boot covers this much; memory above is left unused. */
+/* entry.S identity-maps this much; mm_init then maps every range of the memory map above it too. */
 #define MM_IDENTITY_LIMIT (4ull << 30)
 
 int mm_init(const struct boot_info *bi);
@@ -19,6 +19,8 @@ void page_free_phys(uint64_t phys);
 /* A zeroed, aligned, contiguous range; 0 when none fits. */
 uint64_t phys_alloc_zeroed(uint64_t size, uint64_t align);
 void phys_free(uint64_t base, uint64_t size);
+/* The end of the identity map mm_init built (all RAM in the map, and the first 4 GiB). */
+uint64_t mm_mapped_end(void);
 /* What the hypervisor holds through phys_alloc_zeroed, for the partition map. */
 uint64_t mm_allocated_bytes(void);
 /* Usable RAM in the boot memory map, all of it (what the map reported, before any reservation). */

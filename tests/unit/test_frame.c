@@ -14,7 +14,8 @@ TEST_MAIN_GLOBALS;
 #define MOD0_END 0x2a1234ULL
 #define MOD1_START 0x2a2000ULL
 #define MOD1_END 0x2b0000ULL
-#define RAM_END 0xfee0000ULL /* ACPI tables sit at the end of the 256 MiB */
+#define RAM_END 0xfee0000ULL
+#define IMAGE_END_PAGE 0x184000ULL /* ACPI tables sit at the end of the 256 MiB */
 
 static struct frame_pool pool;
 static struct boot_info bi;
@@ -585,6 +586,64 @@ static void test_model_random(void)
 	check_model(model);
 }
 
+/* Real servers' maps: the 3-4 GiB PCI hole, RAM above 4 GiB up to hundreds of GiB, firmware
+ * ranges up there too; with the whole address space as ceiling all of it is in the pool. */
+static void test_server_maps(void)
+{
+	uint64_t base;
+
+	/* Bochs with 6 GiB (as seen): 3 GiB below the hole, 2 GiB at 0x100000000 */
+	memset(&bi, 0, sizeof(bi));
+	add_range(0x0, 0x9f000, BOOT_MEM_USABLE);
+	add_range(0x9f000, 0x1000, BOOT_MEM_RESERVED);
+	add_range(0xe8000, 0x18000, BOOT_MEM_RESERVED);
+	add_range(0x100000, 0xbfef0000 - 0x100000, BOOT_MEM_USABLE);
+	add_range(0xbfef0000, 0x10000, BOOT_MEM_ACPI_RECLAIMABLE);
+	add_range(0xfffc0000, 0x40000, BOOT_MEM_RESERVED);
+	add_range(0x100000000ull, 0x80000000ull, BOOT_MEM_USABLE);
+	CHECK_EQ(frame_pool_build(&pool, &bi, IMAGE_START, IMAGE_END, 1 * MiB, 1ull << 46), 0);
+	check_invariants(&pool);
+	CHECK_EQ(pool.count, 2);
+	CHECK_EQ(pool.free[1].base, 0x100000000ull);
+	CHECK_EQ(pool.free[1].end, 0x180000000ull);
+	/* [1 MiB, 0xbfef0000) less the image, and the 2 GiB above 4 GiB */
+	CHECK_EQ(frame_pool_free_bytes(&pool), 0xbfef0000 - IMAGE_END_PAGE + 0x80000000ull);
+	/* A 1 GiB-aligned 2 GiB allocation can only come from above 4 GiB */
+	CHECK_EQ(frame_alloc(&pool, 2 * GiB, 1 * GiB), 0x100000000ull);
+	CHECK_EQ(frame_pool_largest_free(&pool), 0xbfef0000 - IMAGE_END_PAGE);
+
+	/* The old 4 GiB ceiling leaves the 2 GiB above out, as Cloison did before */
+	CHECK_EQ(frame_pool_build(&pool, &bi, IMAGE_START, IMAGE_END, 1 * MiB, 4 * GiB), 0);
+	CHECK(pool.free[pool.count - 1].end <= 4 * GiB);
+
+	/* A two-socket server: 2 GiB below the hole, 766 GiB above, a reserved hole between the
+	 * sockets' memory at 384 GiB, ACPI NVS at the top; GRUB's modules high up */
+	memset(&bi, 0, sizeof(bi));
+	add_range(0x0, 0x9c000, BOOT_MEM_USABLE);
+	add_range(0x100000, 0x7ff00000, BOOT_MEM_USABLE);
+	add_range(0x80000000, 0x80000000, BOOT_MEM_RESERVED);
+	add_range(4ull << 30, 380ull << 30, BOOT_MEM_USABLE);
+	add_range(384ull << 30, 64 * MiB, BOOT_MEM_RESERVED);
+	add_range((384ull << 30) + 64 * MiB, (386ull << 30) - 64 * MiB, BOOT_MEM_USABLE);
+	add_range(770ull << 30, 1 * MiB, BOOT_MEM_ACPI_NVS);
+	bi.module_count = 1;
+	bi.modules[0] = (struct boot_module){ .start = (700ull << 30) + 0x1234, .end = (700ull << 30) + 5 * MiB };
+	CHECK_EQ(frame_pool_build(&pool, &bi, IMAGE_START, IMAGE_END, 1 * MiB, 1ull << 46), 0);
+	check_invariants(&pool);
+	CHECK_EQ(pool.usable_bytes, 0x9c000 - 0x1000 + 0x7ff00000 + (766ull << 30) - 64 * MiB - 0x9c000 + 0x1000);
+	CHECK_EQ(frame_pool_free_bytes(&pool),
+		 (2ull << 30) - 1 * MiB - (IMAGE_END_PAGE - IMAGE_START) + (766ull << 30) - 64 * MiB -
+			 (5 * MiB - 0x1000)); /* the module from its page, 700 GiB + 4 KiB */
+	/* Hundreds of GiB in one piece */
+	base = frame_alloc(&pool, 300ull << 30, 1ull << 30);
+	CHECK_EQ(base, 4ull << 30);
+	CHECK_EQ(frame_free(&pool, base, 300ull << 30), 0);
+	CHECK_EQ(frame_claim(&pool, (384ull << 30) + 64 * MiB, 316ull << 30), -E_EXIST); /* the module */
+	CHECK_EQ(frame_claim(&pool, (384ull << 30) + 64 * MiB, 315ull << 30), 0);
+	CHECK_EQ(frame_claim(&pool, 700ull << 30, 2 * MiB), -E_EXIST); /* the module */
+	check_invariants(&pool);
+}
+
 int main(void)
 {
 	RUN_TEST(test_build_bios);
@@ -600,5 +659,6 @@ int main(void)
 	RUN_TEST(test_model_random);
 	RUN_TEST(test_claim);
 	RUN_TEST(test_claim_model);
+	RUN_TEST(test_server_maps);
 	return test_any_failed;
 }

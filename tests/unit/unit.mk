@@ -52,3 +52,5 @@ UNIT_vpm := drivers/virt/vpm.c
 UNIT_NAMES += sanitize txq_share
 UNIT_sanitize := kernel/sanitize.c
 UNIT_txq_share := kernel/txq_share.c kernel/fmt.c
+UNIT_NAMES += idmap
+UNIT_idmap := kernel/idmap.c
