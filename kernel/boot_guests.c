@@ -9,6 +9,7 @@
 #include "kernel/mm.h"
 #include "kernel/log.h"
 #include "kernel/lib.h"
+#include "kernel/fmt.h"
 #include "drivers/timer.h"
 
 static struct config config;
@@ -35,6 +36,16 @@ static void modules_index(const struct boot_info *bi)
 		module_names[i][len] = '\0';
 		module_name_ptrs[i] = module_names[i];
 	}
+}
+
+static uint64_t guest_ram_total(unsigned n, const unsigned *order)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!config.guests[order[i]].refused)
+			total += plan.guests[order[i]].ram_size;
+	return total;
 }
 
 static const struct boot_module *module_find(const struct boot_info *bi, const char *name)
@@ -68,28 +79,63 @@ static void config_from_modules(const struct boot_info *bi, const char *config_n
 	}
 }
 
+/* The guest created from config entry gc, NULL when none was (refused, or VT-x missing). */
+static const struct guest *guest_of(const struct guest_config *gc)
+{
+	for (unsigned i = 0; i < guest_count; i++)
+		if (strcmp(guests[i].name, gc->name) == 0)
+			return &guests[i];
+	return NULL;
+}
+
+/* "EPT 1G x2, 2M x3" from a guest's EPT leaf counts; "" before its EPT exists. */
+static void ept_sizes(char *buf, size_t size, const struct guest *g)
+{
+	static const char *const names[] = { "4K", "2M", "1G" };
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!g)
+		return;
+	for (unsigned level = 3; level-- > 0;) {
+		if (!g->ept_pages.pages[level])
+			continue;
+		n += fmt_snprintf(buf + n, size - n, "%s%s x%lu", n ? ", " : ", EPT ", names[level],
+				  g->ept_pages.pages[level]);
+		if (n >= size)
+			break;
+	}
+}
+
 void guests_print_map(void)
 {
 	unsigned order[MAX_GUESTS], n = plan_order(&plan, order);
+	int width = 10; /* "hypervisor" */
+	char pages[64];
 
+	for (unsigned i = 0; i < n; i++)
+		width = MAX(width, (int)strlen(config.guests[order[i]].name) + 6);
 	log_info("partition map:");
-	log_info("  %-12s 0x%09lx-0x%09lx %8lu KiB  image, stacks, page tables", "hypervisor",
+	log_info("  %-*s 0x%010lx-0x%010lx %9lu KiB  image, stacks, page tables", width, "hypervisor",
 		 (uint64_t)_image_start, (uint64_t)_image_end,
 		 ((uint64_t)_image_end - (uint64_t)_image_start) / KiB);
-	log_info("  %-12s %25s %8lu KiB  per-CPU data, VMCSs, EPTs, bitmaps, console buffers", "hypervisor",
-		 "(allocated)", mm_allocated_bytes() / KiB);
+	log_info("  %-*s %27s %9lu KiB  per-CPU data, VMCSs, EPTs, bitmaps, console buffers", width,
+		 "hypervisor", "(allocated)", mm_allocated_bytes() / KiB);
 	for (unsigned i = 0; i < n; i++) {
 		const struct guest_config *gc = &config.guests[order[i]];
 		const struct plan_guest *pg = &plan.guests[order[i]];
 
 		if (gc->refused)
 			continue;
-		log_info("  guest %-6s 0x%09lx-0x%09lx %8lu KiB  cpu%u, weight %u%s", gc->name,
-			 pg->ram_base, pg->ram_base + pg->ram_size, pg->ram_size / KiB,
-			 (unsigned)__builtin_ctz(gc->cpu_mask), gc->weight,
+		ept_sizes(pages, sizeof(pages), guest_of(gc));
+		log_info("  guest %-*s 0x%010lx-0x%010lx %9lu KiB  cpu%u, weight %u%s%s", width - 6,
+			 gc->name, pg->ram_base, pg->ram_base + pg->ram_size, pg->ram_size / KiB,
+			 (unsigned)__builtin_ctzll(gc->cpu_mask), gc->weight, pages,
 			 gc->autostart ? "" : ", not started");
 	}
-	log_info("  %-12s %25s %8lu KiB", "free", "", frame_pool_free_bytes(&frame_pool) / KiB);
+	log_info("  %-*s %27s %9lu KiB", width, "free", "", frame_pool_free_bytes(&frame_pool) / KiB);
+	log_info("  %u guest%s, %lu MiB of guest RAM, %lu MiB free", n, n == 1 ? "" : "s",
+		 guest_ram_total(n, order) / MiB, frame_pool_free_bytes(&frame_pool) / MiB);
 }
 
 static unsigned refused;

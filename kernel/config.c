@@ -23,6 +23,7 @@ struct config_parser {
 	enum config_section section;
 	struct guest_config *guest;            /* the open [guest] section */
 	unsigned hypervisor_lines[CONFIG_KEY_COUNT]; /* where each key was given, 0 = not yet */
+	unsigned guests_over;                  /* [guest] sections beyond MAX_GUESTS so far */
 };
 
 typedef void (*config_key_fn)(struct config_parser *p, const char *key, const char *value);
@@ -335,7 +336,7 @@ static void key_cpus(struct config_parser *p, const char *key, const char *value
 {
 	char quoted[CONFIG_QUOTE_SIZE];
 	const char *s = value;
-	uint32_t mask = 0;
+	uint64_t mask = 0;
 	bool any = false;
 
 	for (;;) {
@@ -361,7 +362,7 @@ static void key_cpus(struct config_parser *p, const char *key, const char *value
 			return;
 		}
 		for (uint64_t cpu = first; cpu <= last; cpu++)
-			mask |= 1u << cpu;
+			mask |= 1ull << cpu;
 		any = true;
 	}
 	if (!any)
@@ -485,8 +486,10 @@ static void guest_open(struct config_parser *p, const char *name)
 	struct guest_config *g;
 
 	if (c->guest_count == MAX_GUESTS) {
-		parser_error(p, NULL, "too many guests: [guest %s] and what follows it are ignored (at most %u)",
-			     config_quote(quoted, sizeof(quoted), name), MAX_GUESTS);
+		p->guests_over++;
+		parser_error(p, NULL, "guest %u refused: at most %u guests ([guest %s] and its keys are ignored)",
+			     MAX_GUESTS + p->guests_over, MAX_GUESTS,
+			     config_quote(quoted, sizeof(quoted), name));
 		return;
 	}
 	g = &c->guests[c->guest_count++];
@@ -779,7 +782,7 @@ static void validate_guest(struct config *c, struct guest_config *g, const struc
 				      modules);
 
 	for (unsigned cpu = 0; cpu < CONFIG_CPUS_MAX; cpu++) {
-		if (!(g->cpu_mask & (1u << cpu)))
+		if (!(g->cpu_mask & (1ull << cpu)))
 			continue;
 		if (cpu >= env->cpu_count) {
 			if (env->cpu_count == 1)

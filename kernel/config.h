@@ -24,7 +24,7 @@
 #define CONFIG_CONSOLE_BUFFER_MAX (1024 * 1024)
 #define CONFIG_MEMORY_ALIGN (2 * 1024 * 1024) /* guest RAM is mapped with 2 MiB EPT pages */
 #define CONFIG_MEMORY_MAX (1024ULL * 1024 * 1024 * 1024)
-#define CONFIG_CPUS_MAX 32      /* bits of cpu_mask */
+#define CONFIG_CPUS_MAX 64      /* bits of cpu_mask (MAX_CPUS) */
 
 /* The keys of the file, for guest_config.key_lines. */
 enum config_key {
@@ -50,7 +50,7 @@ struct guest_config {
 	unsigned module_count;
 	uint64_t memory;  /* bytes, a multiple of CONFIG_MEMORY_ALIGN */
 	uint64_t address; /* fixed host-physical base, 0 = any */
-	uint32_t cpu_mask;
+	uint64_t cpu_mask;
 	unsigned weight;
 	bool autostart;
 	uint32_t console_buffer;

@@ -19,8 +19,9 @@ struct plan {
 };
 
 /* Takes each guest's RAM out of pool itself (the hypervisor's live pool, so that nothing allocated
- * later can land in a guest): first the guests with a fixed address, then the others in config
- * order, lowest 2 MiB-aligned fit first. Refused guests are skipped; a guest that cannot be placed
+ * later can land in a guest): first the guests with a fixed address, then the others largest
+ * first, each in the free range it fills best (1 GiB aligned when it is 1 GiB or more and that
+ * fits, else 2 MiB aligned). Refused guests are skipped; a guest that cannot be placed
  * is refused and reported through config_refuse and takes nothing. To plan without committing,
  * pass a copy of the pool. Returns 0, or -E_INVAL when it refused a guest. */
 int plan_partition(struct plan *plan, struct frame_pool *pool, struct config *c,

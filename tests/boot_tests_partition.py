@@ -137,7 +137,8 @@ class Count(Check):
 
 
 MAP_GUEST = re.compile(r"^\[cpu0\]   guest (\S+) +0x([0-9a-f]+)-0x([0-9a-f]+) +(\d+) KiB  "
-                       r"cpu(\d+), weight (\d+)(, not started)?$", re.MULTILINE)
+                       r"cpu(\d+), weight (\d+)(?:, EPT (?:1G|2M|4K) x\d+(?:, (?:2M|4K) x\d+)*)?"
+                       r"(, not started)?$", re.MULTILINE)
 MAP_IMAGE = re.compile(r"^\[cpu0\]   hypervisor +0x([0-9a-f]+)-0x([0-9a-f]+) +(\d+) KiB  image",
                        re.MULTILINE)
 

@@ -7,6 +7,7 @@
 #define EPT_GPA_LIMIT (1ull << 48)
 #define EPT_HPA_LIMIT (1ull << 52)
 #define EPT_2M (2 * MiB)
+#define EPT_1G (1ull << 30)
 
 /* Bytes one entry maps at a level: 4 KiB at level 1 up to 512 GiB at level 4, SDM Vol. 3C 29.3.2 */
 static uint64_t ept_span(unsigned level)
@@ -130,11 +131,17 @@ static void ept_free_below(struct ept *ept, uint64_t *table, unsigned level)
 
 int ept_init(struct ept *ept, const struct ept_mm *mm, bool allow_2m)
 {
+	return ept_init_sizes(ept, mm, allow_2m, false);
+}
+
+int ept_init_sizes(struct ept *ept, const struct ept_mm *mm, bool allow_2m, bool allow_1g)
+{
 	memset(ept, 0, sizeof(*ept));
 	if (!mm || !mm->alloc || !mm->to_virt || !mm->free)
 		return -E_INVAL;
 	ept->mm = *mm;
 	ept->allow_2m = allow_2m;
+	ept->allow_1g = allow_2m && allow_1g;
 	ept->pml4 = mm->alloc(mm->ctx, &ept->pml4_phys);
 	if (!ept->pml4) {
 		memset(ept, 0, sizeof(*ept));
@@ -170,13 +177,22 @@ int ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t
 
 	leaf = perms | (memtype << EPT_MEMTYPE_SHIFT);
 	while (gpa < end) {
-		uint64_t *pdpt, *pd, *pt, *pde;
+		uint64_t *pdpt, *pd, *pt, *pde, *pdpte;
 		unsigned i;
 
 		pdpt = ept_child(ept, &ept->pml4[ept_index(gpa, 4)]);
 		if (!pdpt)
 			goto nomem;
-		pd = ept_child(ept, &pdpt[ept_index(gpa, 3)]);
+		pdpte = &pdpt[ept_index(gpa, 3)];
+		/* A 1 GiB page needs both addresses 1 GiB aligned, SDM Vol. 3C 29.3.2 */
+		if (ept->allow_1g && !*pdpte && IS_ALIGNED(gpa, EPT_1G) && IS_ALIGNED(hpa, EPT_1G) &&
+		    end - gpa >= EPT_1G) {
+			*pdpte = hpa | leaf | EPT_LARGE_PAGE;
+			gpa += EPT_1G;
+			hpa += EPT_1G;
+			continue;
+		}
+		pd = ept_child(ept, pdpte);
 		if (!pd)
 			goto nomem;
 		pde = &pd[ept_index(gpa, 2)];
@@ -229,6 +245,28 @@ bool ept_lookup(const struct ept *ept, uint64_t gpa, uint64_t *hpa, uint64_t *pe
 		}
 		table = ept_table(ept, entry);
 	}
+}
+
+static void ept_count_below(const struct ept *ept, const uint64_t *table, unsigned level,
+			    struct ept_page_counts *out)
+{
+	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+		if (!ept_present(table[i]))
+			continue;
+		if (ept_is_leaf(table[i], level)) {
+			if (level <= 3)
+				out->pages[level - 1]++;
+			continue;
+		}
+		ept_count_below(ept, ept_table(ept, table[i]), level - 1, out);
+	}
+}
+
+void ept_count_pages(const struct ept *ept, struct ept_page_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ept->pml4)
+		ept_count_below(ept, ept->pml4, EPT_LEVELS, out);
 }
 
 void ept_destroy(struct ept *ept)

@@ -402,8 +402,8 @@ static void test_guest_errors(void)
 		   "config:9: guest beta: cpus: bad CPU list ',1' (expected e.g. 1, 0,2 or 1-3)", "beta");
 	expect_one(THREE("memory = 16M", "cpus = 1x"),
 		   "config:9: guest beta: cpus: bad CPU list '1x' (expected e.g. 1, 0,2 or 1-3)", "beta");
-	expect_one(THREE("memory = 16M", "cpus = 40"),
-		   "config:9: guest beta: cpus: CPU 40 is beyond the 32 CPUs Cloison supports", "beta");
+	expect_one(THREE("memory = 16M", "cpus = 64"),
+		   "config:9: guest beta: cpus: CPU 64 is beyond the 64 CPUs Cloison supports", "beta");
 	expect_one(THREE("memory = 16M", "weight = 0"),
 		   "config:9: guest beta: weight: bad weight '0' (expected a number from 1 to 65535)",
 		   "beta");
@@ -512,11 +512,11 @@ static void test_section_errors(void)
 	expect_one("foo\n[guest a]\nmemory = 2M\n",
 		   "config:1: line not understood: 'foo' (expected key = value)", NULL);
 
-	/* Nine guests: the ninth is reported and its lines ignored */
+	/* MAX_GUESTS + 1 guests: the last is refused by number and its lines ignored */
 	for (unsigned i = 0; i < MAX_GUESTS + 1; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "[guest g%u]\nmemory = 2M\n", i);
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "bogus\n");
-	expect_one(text, "config:17: too many guests: [guest g8] and what follows it are ignored (at most 8)",
+	expect_one(text, "config:129: guest 65 refused: at most 64 guests ([guest g64] and its keys are ignored)",
 		   NULL);
 	CHECK_EQ(cfg.guest_count, MAX_GUESTS);
 }

@@ -202,6 +202,67 @@ static void test_map_16m_with_2m_leaves(void)
 	teardown(&ept);
 }
 
+/* 1 GiB leaves where gpa and hpa are both 1 GiB aligned: a 6 GiB guest above 4 GiB is six of them
+ * and two tables; an unaligned host base falls back to 2 MiB; the counts say which sizes it got */
+static void test_map_1g_leaves(void)
+{
+	struct ept ept;
+	struct ept_page_counts pc;
+
+	fake_reset();
+	CHECK_EQ(ept_init_sizes(&ept, &fake_mm, true, true), 0);
+	CHECK_EQ(ept_map(&ept, 0, 5ull << 30, 6ull << 30, EPT_RWX, EPT_MEMTYPE_WB), 0);
+	CHECK_EQ(ept.tables, 2);
+	check_mapped(&ept, 0, 5ull << 30, EPT_RWX, 3);
+	check_mapped(&ept, (6ull << 30) - 1, (11ull << 30) - 1, EPT_RWX, 3);
+	check_mapped(&ept, 0x12345678, (5ull << 30) + 0x12345678, EPT_RWX, 3);
+	check_unmapped(&ept, 6ull << 30);
+	CHECK_EQ(raw_entry(&ept, 1ull << 30, 3), (6ull << 30) | EPT_RWX | (6 << 3) | EPT_LARGE_PAGE);
+	ept_count_pages(&ept, &pc);
+	CHECK_EQ(pc.pages[2], 6);
+	CHECK_EQ(pc.pages[1], 0);
+	CHECK_EQ(pc.pages[0], 0);
+	/* Overlap with a 1 GiB leaf is refused, nothing changes */
+	CHECK_EQ(ept_map(&ept, 5ull << 30, 0x1000, 4096, EPT_RWX, EPT_MEMTYPE_WB), -E_EXIST);
+	CHECK_EQ(ept.tables, 2);
+	teardown(&ept);
+
+	/* 1 GiB + 6 MiB at a host base 2 MiB (not 1 GiB) aligned: 2 MiB leaves only */
+	fake_reset();
+	CHECK_EQ(ept_init_sizes(&ept, &fake_mm, true, true), 0);
+	CHECK_EQ(ept_map(&ept, 0, (4ull << 30) + 2 * MiB, (1ull << 30) + 6 * MiB, EPT_RWX,
+			 EPT_MEMTYPE_WB), 0);
+	ept_count_pages(&ept, &pc);
+	CHECK_EQ(pc.pages[2], 0);
+	CHECK_EQ(pc.pages[1], 512 + 3);
+	check_mapped(&ept, 1ull << 30, (5ull << 30) + 2 * MiB, EPT_RWX, 2);
+	teardown(&ept);
+
+	/* Aligned, with a tail: 2 GiB leaves, then 2 MiB, then 4 KiB */
+	fake_reset();
+	CHECK_EQ(ept_init_sizes(&ept, &fake_mm, true, true), 0);
+	CHECK_EQ(ept_map(&ept, 0, 8ull << 30, (2ull << 30) + 4 * MiB + 8192, EPT_RWX,
+			 EPT_MEMTYPE_WB), 0);
+	ept_count_pages(&ept, &pc);
+	CHECK_EQ(pc.pages[2], 2);
+	CHECK_EQ(pc.pages[1], 2);
+	CHECK_EQ(pc.pages[0], 2);
+	check_mapped(&ept, (2ull << 30) + 4 * MiB + 4096, (10ull << 30) + 4 * MiB + 4096, EPT_RWX, 1);
+	teardown(&ept);
+
+	/* 1 GiB pages are not used unless allowed, nor without 2 MiB ones */
+	fake_reset();
+	CHECK_EQ(ept_init_sizes(&ept, &fake_mm, false, true), 0);
+	CHECK(!ept.allow_1g);
+	teardown(&ept);
+	setup(&ept, true);
+	CHECK_EQ(ept_map(&ept, 0, 4ull << 30, 1ull << 30, EPT_RWX, EPT_MEMTYPE_WB), 0);
+	ept_count_pages(&ept, &pc);
+	CHECK_EQ(pc.pages[2], 0);
+	CHECK_EQ(pc.pages[1], 512);
+	teardown(&ept);
+}
+
 static void test_map_16m_misaligned_hpa(void)
 {
 	const uint64_t hpa = 0x40001000ull;
@@ -600,6 +661,7 @@ int main(void)
 	RUN_TEST(test_init_destroy_eptp);
 	RUN_TEST(test_map_16m_with_2m_leaves);
 	RUN_TEST(test_map_16m_misaligned_hpa);
+	RUN_TEST(test_map_1g_leaves);
 	RUN_TEST(test_map_without_2m);
 	RUN_TEST(test_map_mixed_leaf_sizes);
 	RUN_TEST(test_permissions_and_memtype);

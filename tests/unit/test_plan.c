@@ -102,9 +102,9 @@ static void test_fits(void)
 		 0);
 	check_plan();
 	CHECK_EQ(plan.placed, 3);
-	/* First fit from the lowest 2 MiB-aligned free address, in config order */
-	CHECK_EQ(plan.guests[0].ram_base, HV_END);
-	CHECK_EQ(plan.guests[1].ram_base, HV_END + 16 * MiB);
+	/* Largest first, each into the free range it fills best: all three below the hole */
+	CHECK_EQ(plan.guests[1].ram_base, HV_END);
+	CHECK_EQ(plan.guests[0].ram_base, HV_END + 32 * MiB);
 	CHECK_EQ(plan.guests[2].ram_base, HV_END + 48 * MiB);
 	CHECK_EQ(plan.guests[2].ram_size, 4 * MiB);
 	make_pool();
@@ -142,8 +142,9 @@ static void test_fixed(void)
 		 0);
 	check_plan();
 	CHECK_EQ(plan.guests[2].ram_base, 0x4000000);
-	CHECK_EQ(plan.guests[0].ram_base, HV_END);
 	CHECK_EQ(plan.guests[1].ram_base, HOLE_END);
+	/* Best fit: the 6 MiB left at the top after b, not the start of a larger range */
+	CHECK_EQ(plan.guests[0].ram_base, HOLE_END + 120 * MiB);
 
 	/* Right against the hypervisor, the hole and the end of RAM */
 	CHECK_EQ(plan_text("[guest a]\nmemory = 2M\naddress = 6M\n"
@@ -174,7 +175,7 @@ static void test_fixed_overlaps(void)
 		       "config:6: guest beta: address: 0x4800000 - 0x57fffff overlaps guest alpha (0x4000000 - 0x4ffffff)",
 		       1);
 	CHECK_EQ(plan.guests[0].ram_base, 64 * MiB);
-	CHECK_EQ(plan.guests[2].ram_base, HV_END);
+	CHECK_EQ(plan.guests[2].ram_base, 80 * MiB); /* the 48 MiB above alpha fit best */
 
 	/* The later fixed guest loses even when it sits lower */
 	expect_refused("[guest alpha]\nmemory = 16M\naddress = 64M\n"
@@ -230,7 +231,7 @@ static void test_exhaustion(void)
 		 -E_INVAL);
 	check_plan();
 	CHECK_EQ(report_count, 1);
-	CHECK_STR(reports[0], "config:16: guest g7: memory: 8 MiB does not fit (largest free range 2 MiB)");
+	CHECK_STR(reports[0], "config:16: guest g7: memory: 8 MiB does not fit (largest free range 6 MiB)");
 	CHECK_EQ(plan.placed, 7);
 	CHECK_EQ(plan.guests[4].ram_base, 126 * MiB);
 	CHECK_EQ(plan.free_after, 3 * MiB);
@@ -280,10 +281,13 @@ static void test_order(void)
 			   "[guest d]\nmemory = 2M\n"),
 		 0);
 	CHECK_EQ(plan_order(&plan, order), 4);
-	CHECK_EQ(order[0], 1);
-	CHECK_EQ(order[1], 3);
-	CHECK_EQ(order[2], 2);
+	/* b and d fill the 26 MiB between c and the hole, the smallest range that holds them */
+	CHECK_EQ(order[0], 2);
+	CHECK_EQ(order[1], 1);
+	CHECK_EQ(order[2], 3);
 	CHECK_EQ(order[3], 0);
+	CHECK_EQ(plan.guests[1].ram_base, 102 * MiB);
+	CHECK_EQ(plan.guests[3].ram_base, 104 * MiB);
 }
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
@@ -326,6 +330,126 @@ static void test_random(void)
 	CHECK(refused > 1000);
 }
 
+/* Placed guests are 2 MiB aligned, their size, apart, and no longer free in the pool. */
+static void check_plan_anywhere(void)
+{
+	for (unsigned i = 0; i < MAX_GUESTS; i++) {
+		const struct plan_guest *a = &plan.guests[i];
+
+		if (!a->ram_size)
+			continue;
+		CHECK(IS_ALIGNED(a->ram_base, 2 * MiB));
+		CHECK_EQ(a->ram_size, cfg.guests[i].memory);
+		CHECK_EQ(frame_claim(&pool, a->ram_base, PAGE_SIZE), -E_EXIST);
+		for (unsigned j = i + 1; j < MAX_GUESTS; j++)
+			if (plan.guests[j].ram_size)
+				CHECK(!overlaps(a->ram_base, a->ram_size, plan.guests[j].ram_base,
+						plan.guests[j].ram_size));
+	}
+}
+
+/* A server-like pool: [1 MiB, 3 GiB) below the PCI hole with the hypervisor at [2, 6) MiB and a
+ * firmware page at 1 GiB + 4 KiB, then [4 GiB, 4 GiB + size_above) */
+static void make_server_pool(uint64_t size_above)
+{
+	frame_pool_init(&pool);
+	CHECK_EQ(frame_pool_add(&pool, 1 * MiB, 3ull << 30), 0);
+	CHECK_EQ(frame_pool_add(&pool, 4ull << 30, (4ull << 30) + size_above), 0);
+	CHECK_EQ(frame_pool_reserve(&pool, HV_START, HV_END), 0);
+	CHECK_EQ(frame_pool_reserve(&pool, (1ull << 30) + 4096, (1ull << 30) + 8192), 0);
+}
+
+static int plan_server(const char *text, uint64_t size_above)
+{
+	report_count = 0;
+	CHECK_EQ(config_parse(text, strlen(text), &cfg, collect, NULL), 0);
+	CHECK_EQ(report_count, 0);
+	make_server_pool(size_above);
+	return plan_partition(&plan, &pool, &cfg, collect, NULL);
+}
+
+/* Guests above 4 GiB: a fixed address there, 6 GiB in one piece, 1 GiB alignment for 1 GiB+ */
+static void test_above_4g(void)
+{
+	CHECK_EQ(plan_server("[guest low]\nmemory = 64M\n"
+			     "[guest big]\nmemory = 6G\n"
+			     "[guest fixed]\nmemory = 512M\naddress = 0x100000000\n"
+			     "[guest mid]\nmemory = 1G\n",
+			     8ull << 30),
+		 0);
+	CHECK_EQ(plan.placed, 4);
+	CHECK_EQ(plan.guests[2].ram_base, 4ull << 30);
+	/* 6 GiB fits only above 4 GiB; it starts on the next GiB after the fixed guest */
+	CHECK_EQ(plan.guests[1].ram_base, 5ull << 30);
+	CHECK_EQ(plan.guests[1].ram_size, 6ull << 30);
+	/* 1 GiB fills the 1 GiB left above big exactly */
+	CHECK_EQ(plan.guests[3].ram_base, 11ull << 30);
+	/* 64 MiB goes to the smallest range that holds it: the 512 MiB after the fixed guest */
+	CHECK_EQ(plan.guests[0].ram_base, (4ull << 30) + 512 * MiB);
+	check_plan_anywhere();
+
+	/* More than exists is refused per guest, the others are placed */
+	CHECK_EQ(plan_server("[guest a]\nmemory = 2G\n[guest huge]\nmemory = 300G\n[guest b]\nmemory = 1G\n",
+			     8ull << 30),
+		 -E_INVAL);
+	CHECK_EQ(report_count, 1);
+	CHECK_STR(reports[0], "config:4: guest huge: memory: 300 GiB does not fit (largest free range 8 GiB)");
+	CHECK_EQ(plan.placed, 2);
+
+	/* A fixed address beyond the map */
+	CHECK_EQ(plan_server("[guest far]\nmemory = 2M\naddress = 0x4000000000\n", 8ull << 30), -E_INVAL);
+	CHECK_STR(reports[0], "config:3: guest far: address: 0x4000000000 - 0x40001fffff is not free RAM (hypervisor, firmware, another guest or beyond the map)");
+}
+
+/* Largest first with best fit keeps the big range whole: in config order with first fit, the small
+ * guests would have cut into the only range that holds the large one */
+static void test_large_first(void)
+{
+	/* Free: [6 MiB, 1 GiB) ~1018 MiB, [1 GiB + 8 KiB, 3 GiB) ~2 GiB, [4 GiB, 5 GiB) */
+	CHECK_EQ(plan_server("[guest s1]\nmemory = 900M\n"
+			     "[guest s2]\nmemory = 900M\n"
+			     "[guest l]\nmemory = 2000M\n"
+			     "[guest t]\nmemory = 100M\n",
+			     1ull << 30),
+		 0);
+	CHECK_EQ(plan.placed, 4);
+	check_plan_anywhere();
+	CHECK_EQ(plan.guests[2].ram_base, (1ull << 30) + 2 * MiB);
+	CHECK_EQ(plan.guests[0].ram_base, HV_END);
+	CHECK_EQ(plan.guests[1].ram_base, 4ull << 30);
+	CHECK_EQ(plan.guests[3].ram_base, HV_END + 900 * MiB);
+}
+
+/* 64 guests of 2 MiB to 1 GiB on a 256 GiB machine: all placed, apart, and the 65th is refused by
+ * the parser with the limit named */
+static void test_sixty_four_guests(void)
+{
+	static char text[8192];
+	size_t n = 0;
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < MAX_GUESTS; i++) {
+		unsigned mib = i % 4 == 0 ? 1024 : i % 4 == 1 ? 2 : i % 4 == 2 ? 256 : 64;
+
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "[guest g%u]\nmemory = %uM\n", i, mib);
+		total += (uint64_t)mib * MiB;
+	}
+	CHECK_EQ(plan_server(text, 252ull << 30), 0);
+	CHECK_EQ(plan.placed, MAX_GUESTS);
+	check_plan_anywhere();
+	for (unsigned i = 0; i < MAX_GUESTS; i += 4)
+		CHECK(IS_ALIGNED(plan.guests[i].ram_base, 1ull << 30)); /* the 1 GiB guests */
+	make_server_pool(252ull << 30);
+	CHECK_EQ(frame_pool_free_bytes(&pool) - total, plan.free_after);
+
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "[guest g64]\nmemory = 2M\n");
+	report_count = 0;
+	CHECK_EQ(config_parse(text, n, &cfg, collect, NULL), -E_INVAL);
+	CHECK_EQ(report_count, 1);
+	CHECK_STR(reports[0], "config:129: guest 65 refused: at most 64 guests ([guest g64] and its keys are ignored)");
+	CHECK_EQ(cfg.guest_count, MAX_GUESTS);
+}
+
 int main(void)
 {
 	RUN_TEST(test_fits);
@@ -337,5 +461,8 @@ int main(void)
 	RUN_TEST(test_refused_skipped);
 	RUN_TEST(test_order);
 	RUN_TEST(test_random);
+	RUN_TEST(test_above_4g);
+	RUN_TEST(test_large_first);
+	RUN_TEST(test_sixty_four_guests);
 	return test_any_failed;
 }

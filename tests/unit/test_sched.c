@@ -222,7 +222,7 @@ static void test_shares(void)
 	setup(MAX_GUESTS, 256);
 	q.base_slice = 30000000;
 	for (unsigned i = 0; i < MAX_GUESTS; i++)
-		ents[i].weight = weights[i];
+		ents[i].weight = weights[i % ARRAY_SIZE(weights)];
 	simulate(MAX_GUESTS * 1000);
 	check_shares(MAX_GUESTS);
 	for (unsigned i = 0; i < MAX_GUESTS; i++) {
