@@ -59,6 +59,7 @@ static enum shell_guest_state shell_state(enum guest_state s)
 	case GUEST_RUNNING: return SHELL_GUEST_RUNNING;
 	case GUEST_PAUSED: return SHELL_GUEST_PAUSED;
 	case GUEST_HALTED: return SHELL_GUEST_HALTED;
+	case GUEST_SCRUBBING: return SHELL_GUEST_SCRUBBING;
 	default: return SHELL_GUEST_STOPPED;
 	}
 }
@@ -106,7 +107,7 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 	out->cpu_mask = 1ull << g->cpu;
 	out->ram_bytes = g->ram_size;
 	out->ram_base = g->ram_hpa;
-	if (g->state != GUEST_STOPPED && g->start_tsc)
+	if (g->state != GUEST_STOPPED && g->state != GUEST_SCRUBBING && g->start_tsc)
 		out->uptime_ms = (rdtsc() - g->start_tsc) / tsc_per_ms;
 	out->weight = g->sched.weight;
 	out->run_ticks = g->sched.runtime;
@@ -133,9 +134,10 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 	return true;
 }
 
+/* Off its CPU for good; the scrub of its RAM may go on (start waits for it) */
 static bool is_stopped(struct guest *g)
 {
-	return g->state == GUEST_STOPPED;
+	return g->state == GUEST_STOPPED || g->state == GUEST_SCRUBBING;
 }
 
 static bool is_off_cpu(struct guest *g)
@@ -173,7 +175,7 @@ static int op_guest_stop(void *ctx, unsigned id)
 	(void)ctx;
 	if (id >= guest_count)
 		return -E_NOENT;
-	if (guests[id].state == GUEST_STOPPED)
+	if (is_stopped(&guests[id]))
 		return 0;
 	return guest_request(&guests[id], GUEST_REQUEST_STOP, is_stopped);
 }

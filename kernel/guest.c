@@ -19,6 +19,12 @@
 
 
 #define ALONE_SLICES 10
+/* Scrub step: the CPU takes interrupts (the console tick) between steps, SDM-free arithmetic:
+ * 2 MiB of REP STOSQ is 256 Ki iterations, a fraction of a millisecond on hardware. */
+#define SCRUB_STEP (2 * MiB)
+/* A start waits this long for another CPU's scrub, plus SCRUB_WAIT_US_PER_GIB per GiB. */
+#define SCRUB_WAIT_US 10000000ull
+#define SCRUB_WAIT_US_PER_GIB 10000000ull
 
 /* Every CPU looks at its interrupts and the console's requests at least this often, even while
  * a guest spins without exits (set by console_start: the console tick). */
@@ -26,6 +32,8 @@ uint64_t request_poll_ticks;
 
 struct guest guests[MAX_GUESTS];
 unsigned guest_count;
+/* Guests in GUEST_SCRUBBING per CPU, so that the run loop looks for scrub work only when there is some */
+static unsigned scrubs_pending[MAX_CPUS];
 
 static void *ept_table_alloc(void *ctx, uint64_t *phys)
 {
@@ -156,14 +164,79 @@ void guest_set_state(struct guest *g, enum guest_state state)
 		guest_wake_cpu(g);
 }
 
+/* Zeroes the next step of a scrubbing guest's RAM; once all is zero the guest is GUEST_STOPPED.
+ * @pre on the guest's CPU (its scrub is never run by two CPUs at once). */
+static void guest_scrub_step(struct guest *g, uint64_t max_bytes)
+{
+	uint64_t n = MIN(max_bytes, g->ram_size - g->scrub_done);
+
+	memset((void *)(g->ram_hpa + g->scrub_done), 0, n);
+	g->scrub_done += n;
+	if (g->scrub_done < g->ram_size)
+		return;
+	g->ram_clean = true;
+	g->scrub_ticks = rdtsc() - g->scrub_start_tsc;
+	__atomic_fetch_sub(&scrubs_pending[g->cpu], 1, __ATOMIC_ACQ_REL);
+	/* Release: whoever sees GUEST_STOPPED also sees the zeroed RAM */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	guest_set_state(g, GUEST_STOPPED);
+	log_info("guest %s: %lu MiB scrubbed in %lu ticks", g->name, g->ram_size / MiB, g->scrub_ticks);
+	guest_check_all_idle();
+}
+
+/* One scrub step of one of this CPU's scrubbing guests; false when there is none. */
+static bool guest_scrub_some(unsigned cpu)
+{
+	if (!__atomic_load_n(&scrubs_pending[cpu], __ATOMIC_ACQUIRE))
+		return false;
+	for (unsigned i = 0; i < guest_count; i++) {
+		if (guests[i].cpu == cpu && guests[i].state == GUEST_SCRUBBING) {
+			guest_scrub_step(&guests[i], SCRUB_STEP);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Until g's scrub is over: done here when g belongs to this CPU (its run loop is not inside a step:
+ * this runs between steps, from the console tick or the loop itself), else waited for. */
+static int guest_scrub_wait(struct guest *g)
+{
+	uint64_t limit = SCRUB_WAIT_US + g->ram_size / GiB * SCRUB_WAIT_US_PER_GIB, waited = 0;
+
+	if (g->state != GUEST_SCRUBBING)
+		return 0;
+	log_info("guest %s: waiting for the scrub of its %lu MiB (%lu MiB left) before it starts",
+		 g->name, g->ram_size / MiB, (g->ram_size - g->scrub_done) / MiB);
+	if (g->cpu == this_cpu_id()) {
+		while (g->state == GUEST_SCRUBBING)
+			guest_scrub_step(g, g->ram_size);
+		return 0;
+	}
+	guest_wake_cpu(g);
+	while (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == GUEST_SCRUBBING && waited < limit) {
+		delay_us(100);
+		waited += 100;
+	}
+	return g->state == GUEST_SCRUBBING ? -E_TIMEOUT : 0;
+}
+
 int guest_start(struct guest *g)
 {
 	int err;
 
+	err = guest_scrub_wait(g);
+	if (err < 0) {
+		log_err("guest %s: cpu%u has not finished scrubbing its RAM; not started", g->name, g->cpu);
+		return err;
+	}
 	if (g->state != GUEST_STOPPED)
 		return -E_EXIST;
-	/* Fresh, zeroed RAM for every run: nothing of a previous run or owner survives. */
-	memset((void *)g->ram_hpa, 0, g->ram_size);
+	/* Fresh, zeroed RAM for every run: nothing of a previous run or owner survives. After a stop
+	 * the scrub has done it; the first start zeroes what the frame pool handed over. */
+	if (!g->ram_clean)
+		memset((void *)g->ram_hpa, 0, g->ram_size);
+	g->ram_clean = false;
 	err = guest_load(g);
 	if (err < 0) {
 		fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "its image could not be loaded");
@@ -207,7 +280,7 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
 	g->image = image;
 	for (unsigned i = 0; i < gc->module_count && i < MAX_GUEST_MODULES; i++)
 		g->modules[g->module_count++] = modules[i];
-	g->cpu = (unsigned)__builtin_ctz(gc->cpu_mask);
+	g->cpu = (unsigned)__builtin_ctzll(gc->cpu_mask);
 	g->ram_hpa = ram_hpa;
 	g->ram_size = gc->memory;
 	g->vcpu.guest = g;
@@ -225,9 +298,12 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
 		return -E_NOMEM;
 	}
 	ring_init(&g->console, (uint8_t *)console, gc->console_buffer);
-	err = ept_init(&g->ept, &ept_host_mm, vmx_ctls.has_ept_2m);
+	err = ept_init_sizes(&g->ept, &ept_host_mm, vmx_ctls.has_ept_2m,
+			     (vmx_caps.ept_vpid_cap & EPT_CAP_1G_PAGES) != 0);
 	if (!err)
 		err = ept_map(&g->ept, 0, g->ram_hpa, g->ram_size, EPT_RWX, EPT_MEMTYPE_WB);
+	if (!err)
+		ept_count_pages(&g->ept, &g->ept_pages);
 	if (err < 0) {
 		log_err("guest %s: refused: building its EPT failed: %s", g->name, err_name(err));
 		goto fail;
@@ -254,16 +330,20 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (g->state == GUEST_STOPPED || g->state == GUEST_SCRUBBING)
+		return;
 	guest_flush_line(g);
 	va_start(ap, fmt);
 	fmt_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
 	va_end(ap);
-	guest_set_state(g, GUEST_STOPPED);
+	/* Scrub the partition so nothing of this run leaks into the next; STOPPED means done. */
+	g->scrub_done = 0;
+	g->scrub_start_tsc = rdtsc();
+	__atomic_fetch_add(&scrubs_pending[g->cpu], 1, __ATOMIC_ACQ_REL);
+	guest_set_state(g, GUEST_SCRUBBING);
 	g->request = GUEST_REQUEST_NONE;
 	log_info("guest %s stopped: %s", g->name, g->stop_reason);
-	/* Scrub the partition so nothing of this run leaks into the next. */
-	memset((void *)g->ram_hpa, 0, g->ram_size);
-	guest_check_all_idle();
+	guest_wake_cpu(g);
 }
 
 void guest_exit(struct guest *g, int code, const char *how)
@@ -288,7 +368,8 @@ void guest_check_all_idle(void)
 bool guest_any_active(void)
 {
 	for (unsigned i = 0; i < guest_count; i++)
-		if (guests[i].state == GUEST_RUNNING || guests[i].state == GUEST_PAUSED)
+		if (guests[i].state == GUEST_RUNNING || guests[i].state == GUEST_PAUSED ||
+		    guests[i].state == GUEST_SCRUBBING)
 			return true;
 	return false;
 }
@@ -451,6 +532,11 @@ void guest_run_cpu(void)
 		struct sched_entity *e;
 		uint64_t slice = 0, ran;
 
+		/* Scrubs come first, a step at a time, with the console tick let in between */
+		if (guest_scrub_some(cpu->id)) {
+			irq_window();
+			continue;
+		}
 		spin_lock(&cpu->runq_lock);
 		e = sched_pick(&cpu->runq);
 		/* Alone on its CPU a guest still ends a long slice now and then, so its run time is

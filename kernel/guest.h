@@ -35,6 +35,7 @@ enum guest_state {
 	GUEST_RUNNING, /* runnable */
 	GUEST_PAUSED,  /* taken off its CPU by the operator, state kept */
 	GUEST_HALTED,  /* HLT with nothing to wake it */
+	GUEST_SCRUBBING, /* stopped; its CPU is still zeroing its RAM, then it becomes GUEST_STOPPED */
 };
 
 /* What the console CPU asks of a guest's own CPU; that CPU carries it out at its next exit. */
@@ -86,7 +87,11 @@ struct guest {
 	unsigned cpu; /* the physical CPU its vCPU runs on */
 	uint64_t ram_size;
 	uint64_t ram_hpa; /* one contiguous host-physical range, mapped at guest-physical 0 */
+	bool ram_clean;      /* all zero: scrubbed since its last run (nothing to do at start) */
+	uint64_t scrub_done; /* bytes of the scrub in progress already zeroed */
+	uint64_t scrub_start_tsc, scrub_ticks; /* the last complete scrub took scrub_ticks */
 	struct ept ept;
+	struct ept_page_counts ept_pages; /* its RAM's EPT leaves by size */
 	uint64_t eptp;
 	uint32_t entry;   /* guest-physical entry point of the loaded image */
 	uint32_t mbi_gpa; /* its Multiboot information block */
@@ -117,9 +122,12 @@ extern unsigned guest_count;
  * it on its CPU. On error prints why and returns < 0 (the caller frees the RAM). */
 int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
 		 const struct boot_module *const *modules);
-/* Loads a stopped guest's image into freshly zeroed RAM and makes it runnable on its CPU. */
+/* Loads a stopped guest's image into freshly zeroed RAM and makes it runnable on its CPU. A guest
+ * whose RAM is still being scrubbed is waited for (on its own CPU the rest is done here). */
 int guest_start(struct guest *g);
-/* Stops a guest for good with a reason printed on the console; its RAM is scrubbed.
+/* Stops a guest for good with a reason printed on the console. It goes to GUEST_SCRUBBING at once
+ * and its own CPU zeroes its RAM in 2 MiB steps between other work; only then is it GUEST_STOPPED
+ * (so a stopped guest's RAM is always clean). No-op when it is stopped or scrubbing already.
  * @pre called on the guest's own CPU, or while it is not running. */
 void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void guest_exit(struct guest *g, int code, const char *how);

@@ -88,7 +88,7 @@ bool shell_guest_get(struct shell *sh, unsigned id, struct shell_guest *g)
 	g->image[sizeof(g->image) - 1] = '\0';
 	g->cmdline[sizeof(g->cmdline) - 1] = '\0';
 	g->stop_reason[sizeof(g->stop_reason) - 1] = '\0';
-	if ((unsigned)g->state > SHELL_GUEST_HALTED)
+	if ((unsigned)g->state > SHELL_GUEST_SCRUBBING)
 		g->state = SHELL_GUEST_STOPPED;
 	return true;
 }

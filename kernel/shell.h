@@ -17,8 +17,8 @@
 #define SHELL_GPRS 16
 #define SHELL_MAX_GUESTS 64   /* ids beyond are never asked for */
 #define SHELL_MAX_CPUS 256
-#define SHELL_CPU_GUESTS_MAX 8
-#define SHELL_MEM_RANGES_MAX 16
+#define SHELL_CPU_GUESTS_MAX 64 /* MAX_GUESTS: every guest may share one CPU */
+#define SHELL_MEM_RANGES_MAX 64 /* MAX_GUESTS */
 #define SHELL_LOG_MAX 16384   /* log bytes shown at most (the size of the kernel's log ring) */
 #define SHELL_OUT_MAX 256     /* output is passed to write() in pieces of at most this */
 #define SHELL_ARGS_MAX 8
@@ -28,6 +28,7 @@ enum shell_guest_state {
 	SHELL_GUEST_RUNNING,
 	SHELL_GUEST_PAUSED,  /* kept as it is, not scheduled, until resumed */
 	SHELL_GUEST_HALTED,  /* executed HLT with nothing to wake it */
+	SHELL_GUEST_SCRUBBING, /* stopped, its RAM still being zeroed; start waits for that */
 };
 
 /* Registers in the SDM's numbering (Vol. 3C Table 28-3), the order of enum guest_gpr. */

@@ -7,6 +7,7 @@
 #define SHELL_CELL 32
 #define SHELL_CPU_LIST_MAX 192 /* "0,2,4,...,62" fits */
 #define SHELL_SHORT_REASON 24  /* characters of a stop reason that 'list' shows */
+#define SHELL_CPUS_WIDTH 100   /* 'cpus' wraps a CPU's guest list at this column */
 
 _Static_assert(SHELL_EXIT_REASONS == EXIT_REASON_MAX, "one exit counter per basic exit reason");
 
@@ -76,6 +77,7 @@ static void shell_fmt_state(char *buf, size_t size, const struct shell_guest *g)
 		[SHELL_GUEST_RUNNING] = "running",
 		[SHELL_GUEST_PAUSED] = "paused",
 		[SHELL_GUEST_HALTED] = "halted",
+		[SHELL_GUEST_SCRUBBING] = "scrubbing",
 	};
 	const char *reason = g->stop_reason;
 	size_t n = 0;
@@ -115,7 +117,7 @@ static void shell_list_row(const struct shell_guest *g, struct shell_list_row *r
 	shell_fmt_state(row->state, sizeof(row->state), g);
 	shell_fmt_cpus(row->cpus, sizeof(row->cpus), g->cpu_mask);
 	shell_fmt_size(row->memory, sizeof(row->memory), g->ram_bytes);
-	if (g->state == SHELL_GUEST_STOPPED)
+	if (g->state == SHELL_GUEST_STOPPED || g->state == SHELL_GUEST_SCRUBBING)
 		str_copy(row->uptime, "-", sizeof(row->uptime));
 	else
 		shell_fmt_uptime(row->uptime, sizeof(row->uptime), g->uptime_ms);
@@ -127,18 +129,52 @@ static int shell_widen(int width, const char *cell)
 	return MAX(width, (int)strlen(cell));
 }
 
+/* 'list' filters: a state name, "stopped" taking in "scrubbing" (both are off their CPU). */
+static const char *const shell_list_filters[] = { "running", "stopped", "paused", "halted",
+						  "scrubbing" };
+
+static bool shell_list_match(const struct shell_guest *g, int filter)
+{
+	switch (filter) {
+	case 0: return g->state == SHELL_GUEST_RUNNING;
+	case 1: return g->state == SHELL_GUEST_STOPPED || g->state == SHELL_GUEST_SCRUBBING;
+	case 2: return g->state == SHELL_GUEST_PAUSED;
+	case 3: return g->state == SHELL_GUEST_HALTED;
+	case 4: return g->state == SHELL_GUEST_SCRUBBING;
+	default: return true;
+	}
+}
+
 static void shell_cmd_list(struct shell *sh, unsigned argc, char **argv)
 {
 	struct shell_guest *g = &sh->guest;
 	struct shell_list_row row;
 	int w_id = 2, w_name = 4, w_state = 5, w_cpus = 4, w_mem = 6, w_up = 6, w_exits = 8;
-	unsigned count = shell_guest_count(sh), shown = 0;
+	unsigned count = shell_guest_count(sh), shown = 0, listed = 0;
+	unsigned by_state[SHELL_GUEST_SCRUBBING + 1] = { 0 };
+	uint64_t ram = 0;
+	char size[SHELL_CELL];
+	int filter = -1;
 
-	(void)argc;
-	(void)argv;
-	/* Two passes over fresh snapshots: the first only measures the columns */
+	if (argc == 2) {
+		for (unsigned f = 0; f < ARRAY_SIZE(shell_list_filters); f++)
+			if (strcmp(argv[1], shell_list_filters[f]) == 0)
+				filter = (int)f;
+		if (filter < 0) {
+			shell_printf(sh, "list: unknown filter '%s' (running, stopped, paused, halted or scrubbing)\n",
+				     argv[1]);
+			return;
+		}
+	}
+	/* Two passes over fresh snapshots: the first only measures the columns and counts */
 	for (unsigned id = 0; id < count; id++) {
 		if (!shell_guest_get(sh, id, g))
+			continue;
+		listed++;
+		if (g->state <= SHELL_GUEST_SCRUBBING)
+			by_state[g->state]++;
+		ram += g->ram_bytes;
+		if (!shell_list_match(g, filter))
 			continue;
 		shell_list_row(g, &row);
 		w_id = shell_widen(w_id, row.id);
@@ -150,22 +186,37 @@ static void shell_cmd_list(struct shell *sh, unsigned argc, char **argv)
 		w_exits = shell_widen(w_exits, row.exits);
 		shown++;
 	}
-	if (!shown) {
+	if (!listed) {
 		shell_printf(sh, "no guests\n");
 		return;
 	}
-	shell_printf(sh, "%-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w_id, "ID", w_name, "NAME",
-		     w_state, "STATE", w_cpus, "CPUS", w_mem, "MEMORY", w_up, "UPTIME", w_exits,
-		     "VM EXITS");
-	for (unsigned id = 0; id < count; id++) {
-		if (!shell_guest_get(sh, id, g))
-			continue;
-		shell_list_row(g, &row);
-		shell_printf(sh, "%-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w_id, row.id, w_name,
-			     g->name, w_state, row.state, w_cpus, row.cpus, w_mem, row.memory, w_up,
-			     row.uptime, w_exits, row.exits);
+	if (shown) {
+		shell_printf(sh, "%-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w_id, "ID", w_name,
+			     "NAME", w_state, "STATE", w_cpus, "CPUS", w_mem, "MEMORY", w_up, "UPTIME",
+			     w_exits, "VM EXITS");
+		for (unsigned id = 0; id < count; id++) {
+			if (!shell_guest_get(sh, id, g) || !shell_list_match(g, filter))
+				continue;
+			shell_list_row(g, &row);
+			shell_printf(sh, "%-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", w_id, row.id,
+				     w_name, g->name, w_state, row.state, w_cpus, row.cpus, w_mem,
+				     row.memory, w_up, row.uptime, w_exits, row.exits);
+		}
 	}
+	/* The summary counts every guest, whatever the filter */
+	shell_fmt_size(size, sizeof(size), ram);
+	shell_printf(sh, "%u guest%s: %u running, %u paused, %u halted, %u stopped", listed,
+		     listed == 1 ? "" : "s", by_state[SHELL_GUEST_RUNNING],
+		     by_state[SHELL_GUEST_PAUSED], by_state[SHELL_GUEST_HALTED],
+		     by_state[SHELL_GUEST_STOPPED]);
+	if (by_state[SHELL_GUEST_SCRUBBING])
+		shell_printf(sh, ", %u scrubbing", by_state[SHELL_GUEST_SCRUBBING]);
+	shell_printf(sh, "; %s of guest RAM", size);
+	if (filter >= 0)
+		shell_printf(sh, "; %u shown (%s)", shown, shell_list_filters[filter]);
+	shell_printf(sh, "\n");
 }
+
 
 static const char *shell_or_dash(const char *s)
 {
@@ -309,6 +360,19 @@ static bool shell_guest_op(struct shell *sh, int (*op)(void *ctx, unsigned id), 
 	return true;
 }
 
+/* A start waits for the scrub of the guest's RAM: say so before the wait. */
+static void shell_say_scrub_wait(struct shell *sh, const struct shell_guest *g)
+{
+	char size[SHELL_CELL];
+
+	if (g->state != SHELL_GUEST_SCRUBBING)
+		return;
+	shell_fmt_size(size, sizeof(size), g->ram_bytes);
+	shell_printf(sh, "Guest %s's %s of RAM is still being scrubbed; waiting for it.\n", g->name,
+		     size);
+	shell_flush(sh);
+}
+
 static void shell_cmd_start(struct shell *sh, unsigned argc, char **argv)
 {
 	struct shell_guest *g = &sh->guest;
@@ -316,13 +380,19 @@ static void shell_cmd_start(struct shell *sh, unsigned argc, char **argv)
 	(void)argc;
 	if (!shell_find_guest(sh, argv[1]))
 		return;
-	if (g->state == SHELL_GUEST_PAUSED)
+	if (g->state == SHELL_GUEST_PAUSED) {
 		shell_printf(sh, "guest %s is paused; use 'resume %s'\n", g->name, g->name);
-	else if (g->state != SHELL_GUEST_STOPPED)
+		return;
+	}
+	if (g->state != SHELL_GUEST_STOPPED && g->state != SHELL_GUEST_SCRUBBING) {
 		shell_printf(sh, "guest %s is already running\n", g->name);
-	else if (shell_guest_op(sh, sh->ops->guest_start, "start"))
+		return;
+	}
+	shell_say_scrub_wait(sh, g);
+	if (shell_guest_op(sh, sh->ops->guest_start, "start"))
 		shell_printf(sh, "Guest %s started.\n", g->name);
 }
+
 
 static void shell_cmd_stop(struct shell *sh, unsigned argc, char **argv)
 {
@@ -331,7 +401,7 @@ static void shell_cmd_stop(struct shell *sh, unsigned argc, char **argv)
 	(void)argc;
 	if (!shell_find_guest(sh, argv[1]))
 		return;
-	if (g->state == SHELL_GUEST_STOPPED)
+	if (g->state == SHELL_GUEST_STOPPED || g->state == SHELL_GUEST_SCRUBBING)
 		shell_printf(sh, "guest %s is not running\n", g->name);
 	else if (shell_guest_op(sh, sh->ops->guest_stop, "stop"))
 		shell_printf(sh, "Guest %s stopped.\n", g->name);
@@ -344,8 +414,12 @@ static void shell_cmd_restart(struct shell *sh, unsigned argc, char **argv)
 	(void)argc;
 	if (!shell_find_guest(sh, argv[1]))
 		return;
-	if (g->state != SHELL_GUEST_STOPPED && !shell_guest_op(sh, sh->ops->guest_stop, "stop"))
+	if (g->state != SHELL_GUEST_STOPPED && g->state != SHELL_GUEST_SCRUBBING &&
+	    !shell_guest_op(sh, sh->ops->guest_stop, "stop"))
 		return;
+	/* The stop leaves the RAM scrubbing; the start waits for it */
+	if (shell_guest_get(sh, g->id, g))
+		shell_say_scrub_wait(sh, g);
 	if (shell_guest_op(sh, sh->ops->guest_start, "start"))
 		shell_printf(sh, "Guest %s restarted.\n", g->name);
 }
@@ -489,7 +563,7 @@ static void shell_cmd_cpus(struct shell *sh, unsigned argc, char **argv)
 	struct shell_cpu *c = &sh->scratch.cpu;
 	char cell[SHELL_CELL];
 	int w_cpu = 3, w_apic = 4;
-	unsigned cpu;
+	unsigned cpu, indent, online = 0, guests = 0;
 
 	(void)argc;
 	(void)argv;
@@ -503,6 +577,7 @@ static void shell_cmd_cpus(struct shell *sh, unsigned argc, char **argv)
 		shell_printf(sh, "CPU information is not available\n");
 		return;
 	}
+	indent = (unsigned)(w_cpu + 2 + w_apic + 2 + 7 + 2 + 6 + 2);
 	shell_printf(sh, "%-*s  %-*s  %-7s  %6s  %s\n", w_cpu, "CPU", w_apic, "APIC", "STATE",
 		     "IDLE", "GUESTS");
 	for (cpu = 0; cpu < SHELL_MAX_CPUS && sh->ops->cpu_get(sh->ops->ctx, cpu, c); cpu++) {
@@ -516,15 +591,33 @@ static void shell_cmd_cpus(struct shell *sh, unsigned argc, char **argv)
 			     c->online ? "online" : "offline", cell);
 		if (!nr)
 			shell_printf(sh, "-");
-		for (unsigned i = 0; i < nr; i++) {
+		/* Many CPU-mates wrap onto indented lines of at most SHELL_CPUS_WIDTH columns */
+		for (unsigned i = 0, col = indent; i < nr; i++) {
+			char name[SHELL_NAME_MAX + 4];
+			unsigned len;
+
 			shell_fmt_permille(cell, sizeof(cell), c->share_permille[i]);
 			if (shell_guest_get(sh, c->guests[i], &sh->guest))
-				shell_printf(sh, "%s%s %s", i ? ", " : "", sh->guest.name, cell);
+				str_copy(name, sh->guest.name, sizeof(name));
 			else
-				shell_printf(sh, "%s#%u %s", i ? ", " : "", c->guests[i], cell);
+				fmt_snprintf(name, sizeof(name), "#%u", c->guests[i]);
+			len = (unsigned)(strlen(name) + 1 + strlen(cell));
+			if (i && col + 2 + len > SHELL_CPUS_WIDTH) {
+				shell_printf(sh, ",\n%*s", (int)indent, "");
+				col = indent;
+			} else if (i) {
+				shell_printf(sh, ", ");
+				col += 2;
+			}
+			shell_printf(sh, "%s %s", name, cell);
+			col += len;
 		}
 		shell_printf(sh, "\n");
+		online += c->online;
+		guests += c->nr_guests;
 	}
+	shell_printf(sh, "%u CPU%s, %u online; %u guest%s placed\n", cpu, cpu == 1 ? "" : "s", online,
+		     guests, guests == 1 ? "" : "s");
 }
 
 static void shell_cmd_reboot(struct shell *sh, unsigned argc, char **argv)
@@ -549,9 +642,10 @@ const struct shell_cmd shell_cmds[] = {
 	{ "help", "[COMMAND]", 0, 1, "list the commands, or explain one",
 	  "Without COMMAND, lists every command; with it, shows its usage and what it does.",
 	  shell_cmd_help },
-	{ "list", "", 0, 0, "list the guests and their state",
+	{ "list", "[STATE]", 0, 1, "list the guests and their state",
 	  "One line per guest: id, name, state (and why it stopped), CPUs, memory, time since it\n"
-	  "started and VM exits.",
+	  "started and VM exits, then a summary line. With a state, only the guests in it\n"
+	  "('stopped' includes those whose RAM is still being scrubbed).",
 	  shell_cmd_list },
 	{ "info", "GUEST", 1, 1, "show a guest's configuration, state, registers and exits",
 	  "Everything about one guest: configuration, state, its range of host memory, the vCPU\n"

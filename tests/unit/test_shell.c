@@ -9,7 +9,7 @@ TEST_MAIN_GLOBALS;
 
 /* The fake kernel: three guests, four CPUs, a log; it records what the shell asked of it. */
 struct fake {
-	struct shell_guest guests[3];
+	struct shell_guest guests[SHELL_MAX_GUESTS];
 	unsigned nr_guests;
 	int next_err;         /* returned by the next start/stop/pause/resume/attach */
 	char calls[1024];     /* "start(2) stop(0) ..." */
@@ -19,6 +19,7 @@ struct fake {
 	const char *log;
 	size_t log_len;
 	bool no_mem, no_cpus;
+	unsigned big_cpus;    /* > 0: that many CPUs, guest g on CPU g % big_cpus */
 	char out[65536];
 	size_t out_len;
 	size_t out_total;
@@ -163,9 +164,19 @@ static size_t fake_log_read(void *ctx, char *buf, size_t size)
 static bool fake_cpu_get(void *ctx, unsigned cpu, struct shell_cpu *out)
 {
 	(void)ctx;
-	if (fake.no_cpus || cpu >= 4)
+	if (fake.no_cpus || cpu >= (fake.big_cpus ? fake.big_cpus : 4))
 		return false;
 	memset(out, 0, sizeof(*out));
+	if (fake.big_cpus) {
+		out->id = cpu;
+		out->apic_id = cpu * 4 + 256; /* x2APIC ids */
+		out->online = true;
+		for (unsigned g = cpu; g < fake.nr_guests; g += fake.big_cpus) {
+			out->guests[out->nr_guests] = g;
+			out->share_permille[out->nr_guests++] = 1000 / (fake.nr_guests / fake.big_cpus);
+		}
+		return true;
+	}
 	out->id = cpu;
 	out->apic_id = cpu * 2;
 	out->online = cpu != 3;
@@ -380,7 +391,7 @@ static void test_help(void)
 	CHECK_STR(run("help"),
 		  "Commands:\n"
 		  "  help [COMMAND]  list the commands, or explain one\n"
-		  "  list            list the guests and their state\n"
+		  "  list [STATE]    list the guests and their state\n"
 		  "  info GUEST      show a guest's configuration, state, registers and exits\n"
 		  "  start GUEST     start a stopped guest\n"
 		  "  stop GUEST      stop a guest\n"
@@ -400,10 +411,11 @@ static void test_help(void)
 		  "Stops a guest and scrubs its memory; 'start' boots it again from its image.\n"
 		  "cloison> ");
 	CHECK_STR(run("help list"),
-		  "usage: list\n"
+		  "usage: list [STATE]\n"
 		  "One line per guest: id, name, state (and why it stopped), CPUs, memory, time "
 		  "since it\n"
-		  "started and VM exits.\n"
+		  "started and VM exits, then a summary line. With a state, only the guests in it\n"
+		  "('stopped' includes those whose RAM is still being scrubbed).\n"
 		  "cloison> ");
 	CHECK_STR(run("help nope"), "unknown command 'nope'; type 'help' for the list\ncloison> ");
 	CHECK_STR(run("help stop start"), "usage: help [COMMAND]\ncloison> ");
@@ -424,7 +436,101 @@ static void test_list(void)
 		  "0   alpha  running            1        64 MiB  00:01:05    123456\n"
 		  "1   beta   paused             1-2,4   128 MiB  01:02:03      4567\n"
 		  "2   gamma  stopped (exit 42)  3      32.5 MiB         -        89\n"
+		  "3 guests: 1 running, 1 paused, 0 halted, 1 stopped; 224.5 MiB of guest RAM\n"
 		  "cloison> ");
+}
+
+static void test_list_filters(void)
+{
+	setup();
+	CHECK_STR(run("list running"),
+		  "ID  NAME   STATE    CPUS  MEMORY    UPTIME  VM EXITS\n"
+		  "0   alpha  running  1     64 MiB  00:01:05    123456\n"
+		  "3 guests: 1 running, 1 paused, 0 halted, 1 stopped; 224.5 MiB of guest RAM; 1 shown (running)\n"
+		  "cloison> ");
+	CHECK(strstr(run("list paused"), "1   beta  paused") != NULL);
+	CHECK(strstr(run("list paused"), "alpha") == NULL);
+	CHECK_STR(run("list halted"),
+		  "3 guests: 1 running, 1 paused, 0 halted, 1 stopped; 224.5 MiB of guest RAM; 0 shown (halted)\n"
+		  "cloison> ");
+	CHECK_STR(run("list bogus"),
+		  "list: unknown filter 'bogus' (running, stopped, paused, halted or scrubbing)\ncloison> ");
+
+	/* A guest whose RAM is being zeroed is 'scrubbing', counted apart, and 'stopped' takes it in */
+	fake.guests[0].state = SHELL_GUEST_SCRUBBING;
+	CHECK_STR(run("list stopped"),
+		  "ID  NAME   STATE              CPUS    MEMORY  UPTIME  VM EXITS\n"
+		  "0   alpha  scrubbing          1       64 MiB       -    123456\n"
+		  "2   gamma  stopped (exit 42)  3     32.5 MiB       -        89\n"
+		  "3 guests: 0 running, 1 paused, 0 halted, 1 stopped, 1 scrubbing; 224.5 MiB of guest RAM; 2 shown (stopped)\n"
+		  "cloison> ");
+	CHECK(strstr(run("list scrubbing"), "gamma") == NULL);
+	CHECK_STR(calls(), "");
+}
+
+static void test_scrubbing_start_stop(void)
+{
+	setup();
+	fake.guests[0].state = SHELL_GUEST_SCRUBBING;
+	/* start waits for the scrub and says so; stop has nothing left to do */
+	CHECK_STR(run("start alpha"),
+		  "Guest alpha's 64 MiB of RAM is still being scrubbed; waiting for it.\n"
+		  "Guest alpha started.\ncloison> ");
+	CHECK_STR(calls(), "start(0) ");
+	fake.calls[0] = '\0';
+	fake.guests[0].state = SHELL_GUEST_SCRUBBING;
+	CHECK_STR(run("stop alpha"), "guest alpha is not running\ncloison> ");
+	CHECK_STR(run("restart alpha"),
+		  "Guest alpha's 64 MiB of RAM is still being scrubbed; waiting for it.\n"
+		  "Guest alpha restarted.\ncloison> ");
+	CHECK_STR(calls(), "start(0) ");
+}
+
+/* 64 guests on 64 CPUs with x2APIC ids: every listing stays one row per item, columns aligned */
+static void test_sixty_four(void)
+{
+	const char *out;
+	unsigned rows = 0;
+
+	setup();
+	fake.nr_guests = SHELL_MAX_GUESTS;
+	fake.big_cpus = 64;
+	for (unsigned i = 0; i < SHELL_MAX_GUESTS; i++) {
+		struct shell_guest *g = &fake.guests[i];
+
+		*g = fake.guests[i % 3];
+		g->id = i;
+		snprintf(g->name, sizeof(g->name), "student-%02u", i);
+		g->cpu_mask = 1ull << i;
+		g->ram_base = 0x100000000ull + i * 256 * MiB;
+		g->ram_bytes = 256 * MiB;
+	}
+	out = run("list");
+	for (const char *p = out; (p = strchr(p, '\n')); p++)
+		rows++;
+	CHECK_EQ(rows, 1 + 64 + 1);
+	CHECK(strstr(out, "ID  NAME        STATE") == out);
+	CHECK(strstr(out, "\n62  student-62  stopped (exit 42)  62    256 MiB         -        89\n") != NULL);
+	CHECK(strstr(out, "64 guests: 22 running, 21 paused, 0 halted, 21 stopped; 16 GiB of guest RAM\n") != NULL);
+
+	out = run("cpus");
+	CHECK(strstr(out, "CPU  APIC  STATE") == out);
+	CHECK(strstr(out, "\n63   508   online     0.0%  student-63 1000.0%") == NULL); /* capped */
+	CHECK(strstr(out, "\n63   508   online     0.0%  student-63 100.0%\n") != NULL);
+	CHECK(strstr(out, "64 CPUs, 64 online; 64 guests placed\n") != NULL);
+
+	/* 64 guests on 2 CPUs: a CPU's guest list wraps, indented under GUESTS */
+	fake.big_cpus = 2;
+	out = run("cpus");
+	CHECK(strstr(out, ",\n                            student-") != NULL);
+	for (const char *line = out; *line; line = strchr(line, '\n') + 1) {
+		const char *end = strchr(line, '\n');
+
+		if (!end)
+			break;
+		CHECK(end - line <= 100);
+	}
+	CHECK(strstr(out, "2 CPUs, 2 online; 64 guests placed\n") != NULL);
 }
 
 static void test_list_states(void)
@@ -445,6 +551,7 @@ static void test_list_states(void)
 		  "0   alpha  halted                              1       64 MiB  2d 01:00:00    123456\n"
 		  "1   beta   stopped (EPT violation)             -      128 MiB            -      4567\n"
 		  "2   gamma  stopped (the guest did somethi...)  3     32.5 MiB            -        89\n"
+		  "3 guests: 0 running, 0 paused, 1 halted, 2 stopped; 224.5 MiB of guest RAM\n"
 		  "cloison> ");
 	/* Never started: no reason at all */
 	fake.guests[2].stop_reason[0] = '\0';
@@ -454,6 +561,7 @@ static void test_list_states(void)
 	CHECK_STR(run("list"),
 		  "ID  NAME   STATE    CPUS  MEMORY  UPTIME  VM EXITS\n"
 		  "0   alpha  stopped  1     64 MiB       -    123456\n"
+		  "1 guest: 0 running, 0 paused, 0 halted, 1 stopped; 64 MiB of guest RAM\n"
 		  "cloison> ");
 	fake.nr_guests = 0;
 	CHECK_STR(run("list"), "no guests\ncloison> ");
@@ -638,7 +746,7 @@ static void test_usage_errors(void)
 		{ "resume a b c d e f g h i j k", "usage: resume GUEST\n" },
 		{ "info", "usage: info GUEST\n" },
 		{ "console", "usage: console GUEST\n" },
-		{ "list all", "usage: list\n" },
+		{ "list all x", "usage: list [STATE]\n" },
 		{ "mem x", "usage: mem\n" },
 		{ "cpus x", "usage: cpus\n" },
 		{ "reboot now", "usage: reboot\n" },
@@ -834,6 +942,7 @@ static void test_cpus(void)
 		  "1    2     online    37.7%  alpha 62.3%, beta 0.0%\n"
 		  "2    4     online    99.5%  beta 0.0%, #7 0.5%\n"
 		  "3    6     offline       -  -\n"
+		  "4 CPUs, 3 online; 4 guests placed\n"
 		  "cloison> ");
 	fake.no_cpus = true;
 	CHECK_STR(run("cpus"), "CPU information is not available\ncloison> ");
@@ -1035,6 +1144,9 @@ int main(void)
 	RUN_TEST(test_mem);
 	RUN_TEST(test_cpus);
 	RUN_TEST(test_reboot_halt);
+	RUN_TEST(test_list_filters);
+	RUN_TEST(test_scrubbing_start_stop);
+	RUN_TEST(test_sixty_four);
 	RUN_TEST(test_redraw);
 	RUN_TEST(test_bad_snapshots);
 	RUN_TEST(test_output_in_pieces);
