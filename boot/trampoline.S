@@ -1,5 +1,7 @@
 /* Application-processor start-up code: copied to TRAMPOLINE_BASE below 1 MiB, entered in real
- * mode by the start-up IPI, it switches to long mode on the boot page tables and calls ap_main. */
+ * mode by the start-up IPI, it switches to long mode on the hypervisor's page tables and calls
+ * ap_main. An AP that is not the one the parameters name, or that finds them taken (it answered
+ * after the BSP gave up on it), parks in HLT with interrupts off and touches nothing. */
 #include "boot/trampoline.h"
 
 #define TRAMP(sym) (TRAMPOLINE_BASE + (sym) - trampoline_start)
@@ -13,6 +15,30 @@ trampoline_start:
 	cld
 	xorw %ax, %ax
 	movw %ax, %ds
+	/* This CPU's APIC id: CPUID.0BH:EDX when leaf 0BH exists (SDM Vol. 3A 8.9.4), else
+	 * CPUID.01H:EBX[31:24] */
+	xorl %eax, %eax
+	cpuid
+	cmpl $0xb, %eax
+	jb 1f
+	movl $0xb, %eax
+	xorl %ecx, %ecx
+	cpuid
+	testw %bx, %bx
+	jz 1f
+	movl %edx, %esi
+	jmp 2f
+1:	movl $1, %eax
+	cpuid
+	shrl $24, %ebx
+	movl %ebx, %esi
+2:	cmpl TRAMP(tramp_apic_id), %esi
+	jne tramp_park
+	/* Take the parameters: XCHG with memory is atomic (SDM Vol. 2D XCHG) */
+	movl $1, %eax
+	xchgl %eax, TRAMP(tramp_claimed)
+	testl %eax, %eax
+	jnz tramp_park
 	lgdtl TRAMP(tramp_gdt_ptr)
 	movl %cr0, %eax
 	orl $1, %eax
@@ -55,6 +81,12 @@ tramp_long:
 	hlt
 	jmp 1b
 
+	.code16
+tramp_park:
+	cli
+	hlt
+	jmp tramp_park
+
 	.balign 8
 tramp_gdt:
 	.quad 0
@@ -76,4 +108,8 @@ tramp_cpu:
 	.quad 0
 tramp_entry:
 	.quad 0
+tramp_apic_id:
+	.long 0
+tramp_claimed:
+	.long 1
 trampoline_end:

@@ -13,6 +13,8 @@ struct tramp_params {
 	uint64_t stack;
 	uint64_t cpu;   /* struct per_cpu * of the AP, first argument of entry */
 	uint64_t entry; /* void entry(struct per_cpu *) */
+	uint32_t apic_id; /* the AP these parameters are for; any other parks itself */
+	uint32_t claimed; /* 0: free; set once by the AP that takes them or by the BSP giving up */
 };
 
 extern const char trampoline_start[], trampoline_end[], tramp_params[];

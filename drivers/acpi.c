@@ -233,6 +233,14 @@ static bool acpi_cpu_usable(const struct acpi_cpu *cpu)
 	return cpu->enabled || cpu->online_capable;
 }
 
+bool acpi_needs_x2apic(const struct acpi_info *info)
+{
+	for (unsigned i = 0; i < info->cpu_count && i < ACPI_MAX_CPUS; i++)
+		if (acpi_cpu_usable(&info->cpus[i]) && info->cpus[i].apic_id > 254)
+			return true;
+	return false;
+}
+
 /* Records a CPU; when cpus[] is full a usable CPU displaces the last unusable one. */
 static void acpi_add_cpu(struct acpi_walk *w, uint32_t apic_id, uint32_t uid, uint32_t flags,
 			 bool x2apic)

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ACPI_MAX_CPUS 16
+#define ACPI_MAX_CPUS 256 /* MADT processors kept; Cloison runs on MAX_CPUS of them */
 #define ACPI_MAX_IOAPICS 8
 #define ACPI_MAX_IRQ_OVERRIDES 16
 #define ACPI_MAX_TABLES 32     /* signatures remembered from the root table, for the boot log */
@@ -114,6 +114,10 @@ struct acpi_info {
  * Returns 0 when a root table was walked (per-table problems are only noted), or
  * -E_TRUNC (RSDP shorter than 20 bytes), -E_INVAL (bad RSDP signature or checksum),
  * -E_NOENT (no usable RSDT/XSDT). *out is fully initialised either way. */
+/* Whether some usable CPU has an APIC id that xAPIC cannot address (above 254; 255 is the
+ * broadcast id): then the host must run its local APICs in x2APIC mode (SDM Vol. 3A 10.12). */
+bool acpi_needs_x2apic(const struct acpi_info *info);
+
 int acpi_parse(const uint8_t *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
 	       struct acpi_info *out);
 

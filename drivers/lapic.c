@@ -75,12 +75,36 @@ static void lapic_icr(uint32_t dest, uint32_t low)
 			break;
 }
 
+bool lapic_x2apic_supported(void)
+{
+	struct cpuid_regs r;
+
+	cpuid(1, 0, &r);
+	return (r.ecx >> 21) & 1;
+}
+
+/* xAPIC to x2APIC: set EXTD while EN stays set, SDM Vol. 3A 10.12.5 */
+void lapic_enable_x2apic(void)
+{
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE) | APIC_BASE_ENABLE;
+
+	wrmsr(MSR_IA32_APIC_BASE, base);
+	wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+	apic_base_cached = base | APIC_BASE_EXTD;
+	apic_mode_read = true;
+}
+
 void lapic_init(void)
 {
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
 
-	if (!(base & APIC_BASE_ENABLE))
-		wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_ENABLE);
+	if (!(base & APIC_BASE_ENABLE)) {
+		base |= APIC_BASE_ENABLE;
+		wrmsr(MSR_IA32_APIC_BASE, base);
+	}
+	/* An AP follows the BSP into x2APIC mode (every CPU in one mode: the cache is shared) */
+	if (lapic_x2apic_mode() && !(base & APIC_BASE_EXTD))
+		wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
 	lapic_write(REG_SVR, 0x100 | 0xff); /* APIC software enable, spurious vector 0xff */
 }
 

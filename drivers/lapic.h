@@ -12,6 +12,10 @@
 void lapic_init(void);       /* software-enable this CPU's APIC */
 uint32_t lapic_id(void);
 bool lapic_x2apic_mode(void);
+/* CPUID.01H:ECX[21]: the local APIC can run in x2APIC mode. */
+bool lapic_x2apic_supported(void);
+/* Puts this CPU's local APIC in x2APIC mode; every later lapic_init (the APs) follows. */
+void lapic_enable_x2apic(void);
 void lapic_eoi(void);
 /* INIT, then two start-up IPIs for the page at vector << 12 (SDM Vol. 3A 8.4.4.1). delay_us waits. */
 void lapic_start_ap(uint32_t apic_id, uint8_t sipi_vector, void (*delay_us)(uint64_t));
@@ -19,5 +23,7 @@ void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 void lapic_send_nmi_all_others(void);
 /* Periodic timer interrupt on vector every period_us, calibrated against the TSC. */
 void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_ms);
+/* An interrupt on this CPU at TSC deadline or soon after, to wake it from HLT. */
+void lapic_timer_wakeup(uint8_t vector, uint64_t deadline, uint64_t ticks_per_ms);
 
 #endif

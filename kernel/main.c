@@ -102,7 +102,7 @@ static const void *acpi_map_identity(void *ctx, uint64_t phys, size_t len)
  * Cloison runs on the boot CPU alone. */
 static void cpus_start(const struct boot_info *bi)
 {
-	uint32_t apic_ids[MAX_CPUS];
+	static uint32_t apic_ids[ACPI_MAX_CPUS];
 	unsigned n = 0;
 	int err = -E_NOENT;
 
@@ -115,7 +115,7 @@ static void cpus_start(const struct boot_info *bi)
 			 !bi->has_rsdp ? "the boot loader passed no RSDP" :
 			 err < 0 ? "the ACPI tables are unusable" : "no MADT lists the processors");
 	} else {
-		for (unsigned i = 0; i < acpi.cpu_count && n < MAX_CPUS; i++)
+		for (unsigned i = 0; i < acpi.cpu_count && n < ACPI_MAX_CPUS; i++)
 			if (acpi.cpus[i].enabled)
 				apic_ids[n++] = acpi.cpus[i].apic_id;
 		log_info("acpi: %s %s, MADT lists %u CPUs (%u enabled)%s%s", acpi.oem_id,
@@ -126,7 +126,8 @@ static void cpus_start(const struct boot_info *bi)
 				 ACPI_MAX_CPUS);
 	}
 	platform_set_acpi(err == 0 ? &acpi : NULL);
-	log_info("smp: %u of %u CPUs running", smp_start(apic_ids, n), n ? n : 1);
+	log_info("smp: %u of %u CPUs running", smp_start(apic_ids, n, err == 0 && acpi_needs_x2apic(&acpi)),
+		 n ? n : 1);
 }
 
 __attribute__((noreturn)) static void idle(const struct options *opt)

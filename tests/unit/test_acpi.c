@@ -17,6 +17,7 @@ TEST_MAIN_GLOBALS;
 #define SSDT_AT 0x6000
 #define DSDT_AT 0x8000
 #define DSDT2_AT 0x10000
+#define MADT_BIG_AT 0x20000 /* room for hundreds of entries */
 #define FADT_LEN 276 /* ACPI 6.5 FADT */
 
 static uint8_t mem[MEM_SIZE];
@@ -760,34 +761,56 @@ static void test_madt_x2apic_and_override(void)
 	CHECK_NOTE("local APIC address 0");
 }
 
+/* xAPIC ids up to 254 stay in xAPIC mode; 255 and above, or a disabled CPU above it, decide */
+static void test_needs_x2apic(void)
+{
+	struct acpi_info a;
+
+	memset(&a, 0, sizeof(a));
+	CHECK(!acpi_needs_x2apic(&a));
+	a.cpu_count = 3;
+	a.cpus[0] = (struct acpi_cpu){ .apic_id = 0, .enabled = true };
+	a.cpus[1] = (struct acpi_cpu){ .apic_id = 254, .enabled = true };
+	a.cpus[2] = (struct acpi_cpu){ .apic_id = 300, .enabled = false };
+	CHECK(!acpi_needs_x2apic(&a)); /* the one above is neither enabled nor online-capable */
+	a.cpus[2].online_capable = true;
+	CHECK(acpi_needs_x2apic(&a));
+	a.cpus[2] = (struct acpi_cpu){ .apic_id = 255, .enabled = true, .x2apic = true };
+	CHECK(acpi_needs_x2apic(&a));
+}
+
 static void test_madt_many_cpus(void)
 {
 	struct madt m;
 
-	/* 8 disabled placeholders first, then 20 usable CPUs: usable ones displace placeholders. */
+	/* 8 disabled placeholders first, then more usable CPUs than fit (x2APIC entries, ids up to
+	 * 4 * 263): usable ones displace placeholders. */
 	reset_mem();
-	madt_begin(&m, MADT_AT, 0xfee00000, 1);
+	madt_begin(&m, MADT_BIG_AT, 0xfee00000, 1);
 	for (unsigned i = 0; i < 8; i++)
-		madt_lapic(&m, (uint8_t)(200 + i), (uint8_t)(200 + i), 0);
-	for (unsigned i = 0; i < 20; i++)
-		madt_lapic(&m, (uint8_t)i, (uint8_t)i, 1);
+		madt_x2apic(&m, 0x10000 + i, 0x10000 + i, 0);
+	for (unsigned i = 0; i < ACPI_MAX_CPUS + 4; i++)
+		madt_x2apic(&m, i, 4 * i, 1);
 	madt_lapic(&m, 250, 250, 0); /* unusable, table full of usable ones: dropped */
 	for (unsigned i = 0; i < 9; i++)
 		madt_ioapic(&m, (uint8_t)(100 + i), 0xfec00000 + 0x1000 * i, 24 * i);
 	for (unsigned i = 0; i < ACPI_MAX_IRQ_OVERRIDES + 1; i++)
 		madt_irq_override(&m, (uint8_t)i, i, 0);
 	madt_end(&m);
-	uint32_t entries[] = { MADT_AT };
+	uint32_t entries[] = { MADT_BIG_AT };
 	rsdt_make(RSDT_AT, entries, 1);
 	rsdp_v1(RSDT_AT);
 	CHECK_EQ(parse(20), 0);
 	CHECK_EQ(info.cpu_count, ACPI_MAX_CPUS);
 	CHECK_EQ(info.cpus_usable, ACPI_MAX_CPUS);
-	CHECK_EQ(info.cpus_ignored, 13);
+	CHECK_EQ(info.cpus_ignored, 8 + 4 + 1);
 	for (unsigned i = 0; i < ACPI_MAX_CPUS; i++) {
-		CHECK_EQ(info.cpus[i].apic_id, i);
+		CHECK_EQ(info.cpus[i].apic_id, 4 * i);
 		CHECK(info.cpus[i].enabled);
+		CHECK(info.cpus[i].x2apic);
 	}
+	/* Ids above 254 need the host in x2APIC mode */
+	CHECK(acpi_needs_x2apic(&info));
 	CHECK_EQ(info.ioapic_count, ACPI_MAX_IOAPICS);
 	CHECK_EQ(info.ioapics_ignored, 1);
 	CHECK_EQ(info.ioapics[7].gsi_base, 24 * 7);
@@ -1284,6 +1307,7 @@ int main(void)
 	RUN_TEST(test_madt_truncated_entries);
 	RUN_TEST(test_madt_x2apic_and_override);
 	RUN_TEST(test_madt_many_cpus);
+	RUN_TEST(test_needs_x2apic);
 	RUN_TEST(test_fadt_fields);
 	RUN_TEST(test_fadt_short_revisions);
 	RUN_TEST(test_dsdt_selection);
