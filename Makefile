@@ -111,3 +111,4 @@ clean:
 include tests/fuzz/fuzz.mk
 -include tests/bench/bench.mk
 include boot/efi/efi.mk
+include tests/soak.mk

@@ -78,6 +78,7 @@ class Scenario:
     emulator: str = "bochs"  # bochs | qemu | qemu-uefi
     cpus: int = 1
     megs: int = 256
+    bochs_memory: str = ""  # Bochs `memory:` option instead of megs, e.g. "guest=6144, host=512"
     qemu_cpu: str = "qemu64"
     timeout: int = 120
     checks: list = field(default_factory=list)
@@ -156,7 +157,7 @@ def build_iso(scen, build, workdir):
 def bochsrc(scen, iso, serial_path, log_path, com1=None):
     com1 = com1 or f"com1: enabled=1, mode=file, dev={serial_path}"
     return "\n".join([
-        f"megs: {scen.megs}",
+        f"memory: {scen.bochs_memory}" if getattr(scen, "bochs_memory", "") else f"megs: {scen.megs}",
         f"cpu: model=corei7_skylake_x, count={scen.cpus}, ips=50000000",
         f"romimage: file={BOCHS_BIOS}",
         f"vgaromimage: file={VGA_BIOS}",

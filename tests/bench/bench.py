@@ -8,6 +8,8 @@ itself with RDTSC and prints `bench: FIGURE key=value ...` lines; this script bo
   cloison   under Cloison, alone on CPU 0 (exit round trips, CPU-bound work, start-up)
   shared    two copies under Cloison sharing CPU 0, equal weights (switch cost, CPU shares)
   three     three copies under Cloison (start-up with three partitions)
+  start8    8 and 40 copies from a configuration (start-up of the first and the last guest; the
+  start40   scrub rate from the hypervisor's "N MiB scrubbed in T ticks" lines as they stop)
   native    directly from GRUB's `multiboot` command, no hypervisor
   peer      under Linux 6.1 KVM inside the same Bochs (tests/bench/kvm_runner.c; `make bench-peer`)
 
@@ -155,6 +157,10 @@ def plan(build, workdir, quick, with_peer):
         ("three", emu.Scenario(name="bench-three", timeout=300,
                                guests=[("bench", f"bench{i} mode=start") for i in (1, 2, 3)])),
     ]
+    for n in START_COUNTS:
+        runs.append((f"start{n}", emu.Scenario(name=f"bench-start{n}", timeout=600, megs=1024,
+                                               guests=[("bench", "bench")],
+                                               modules=[(start_config(workdir, n), "config")])))
     native_iso = os.path.join(workdir, "native.iso")
     subprocess.run([os.path.join(ROOT, "scripts", "bench-iso.sh"), "native", native_iso,
                     os.path.join(build, "guests", "bench.elf"), f"bench{q}"], check=True)
@@ -167,6 +173,34 @@ def plan(build, workdir, quick, with_peer):
         runs.append(("peer", emu.Scenario(name="bench-peer", iso=build_peer_iso(build, workdir, peer_runs),
                                           timeout=600)))
     return runs
+
+
+START_COUNTS = (8, 40)  # guests in the start-up runs (all on CPU 0, 16 MiB each, from a configuration)
+SCRUBBED = re.compile(r"^\[cpu\d+\] guest \S+: (\d+) MiB scrubbed in (\d+) ticks$", re.MULTILINE)
+
+
+def start_config(workdir, n):
+    """A configuration of n copies of the benchmark guest in start mode, output prefixed."""
+    path = os.path.join(workdir, f"start{n}.cfg")
+    with open(path, "w") as f:
+        f.write("[hypervisor]\nconsole = prefixed\n")
+        for i in range(1, n + 1):
+            f.write(f"[guest s{i}]\nimage = bench\ncmdline = \"s{i} mode=start\"\nmemory = 16M\n")
+    return path
+
+
+def start_figures(res, n):
+    """(first, last) guest's first instruction in ticks after GRUB's hand-off, over the n copies."""
+    got = [first(res.get(f"start{n}", {}), f"s{i}", "start") for i in range(1, n + 1)]
+    got = [g["handoff_to_first"] for g in got if g]
+    return (min(got), max(got), len(got)) if got else (None, None, 0)
+
+
+def scrub_rate(res):
+    """Median ticks per GiB of the scrubs the start-up runs logged, and how many there were."""
+    rates = sorted(int(t) * 1024 // int(m) for key in (f"start{n}" for n in START_COUNTS)
+                   for m, t in SCRUBBED.findall(res["_serial"].get(key, "")) if int(m))
+    return (rates[len(rates) // 2], len(rates)) if rates else (None, 0)
 
 
 # ---- the figures ------------------------------------------------------------------------------
@@ -273,6 +307,17 @@ def figures(res, build):
         "all three partitions are built before any guest runs; the last of the three started at "
         f"{max(three) if three else '?'} ticks, after the two before it had run to their end")
 
+    for n in START_COUNTS:
+        lo, hi, got = start_figures(res, n)
+        row(f"Start with {n} guests: first guest's first instruction", "ticks", "<=", 5_000_000, lo, None, None,
+            f"{got}/{n} guests reported; all partitions are built before any guest runs")
+        row(f"Start with {n} guests: last guest's first instruction", "ticks", None, None, hi, None, None,
+            "all on CPU 0: the guests before it ran first (each prints its figures and exits)")
+    rate, scrubs = scrub_rate(res)
+    row("Scrub rate of a stopped guest's RAM", "ticks/GiB", None, None, rate, None, None,
+        f"median of {scrubs} scrubs of 16 MiB (REP STOSQ in 2 MiB steps on the guest's CPU): one tick per "
+        "8 bytes in Bochs")
+
     mem = memory_figures(build, res)
     row("Hypervisor image text+data+bss", "KiB", "<=", 96, mem["image_kib"], None, None, mem["image_note"])
     row("Per-guest overhead in the hypervisor (without EPT)", "KiB", "<=", 32, mem["guest_kib"], None, None,
@@ -371,6 +416,8 @@ def main():
     parser.add_argument("--peer", action="store_true", help="require the KVM peer (make bench-peer)")
     parser.add_argument("--quick", action="store_true", help="few repetitions: checks the plumbing only")
     parser.add_argument("--jobs", type=int, default=max(1, min(2, os.cpu_count() or 1)))
+    parser.add_argument("--only", action="append", metavar="RUN",
+                        help="only these runs (cloison, shared, three, native, ...); repeatable")
     args = parser.parse_args()
 
     build = os.path.abspath(args.build)
@@ -383,6 +430,8 @@ def main():
         return 1
     start = time.monotonic()
     runs = plan(build, workdir, args.quick, with_peer)
+    if args.only:
+        runs = [(k, scen) for k, scen in runs if k in args.only]
     print(f"bench: {len(runs)} Bochs runs ({', '.join(k for k, _ in runs)}), {args.jobs} at a time; "
           f"logs in {workdir}", flush=True)
 
@@ -400,7 +449,8 @@ def main():
             res["_serial"][key] = run.serial
             ended = sum(1 for fields in res[key].values() for fig, kv in fields
                         if fig == "end" and kv.get("status") == "ok")
-            want = {"shared": len(SHARED_WEIGHTS), "three": 3, "peer": 1 + len(SHARED_WEIGHTS)}.get(key, 1)
+            want = {"shared": len(SHARED_WEIGHTS), "three": 3, "peer": 1 + len(SHARED_WEIGHTS),
+                    **{f"start{n}": n for n in START_COUNTS}}.get(key, 1)
             info[key] = {"summary": run.summary, "serial_log": run.serial_path, "guests_finished": ended}
             print(f"bench: {key}: {run.summary}; {ended}/{want} benchmark guests finished", flush=True)
             if ended < want or not run.ended_by_itself:
