@@ -19,13 +19,13 @@ BOOT_SRCS := boot/entry.S boot/mb2.c boot/trampoline.S
 KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c kernel/panic.c \
 	kernel/frame.c kernel/idmap.c kernel/mm.c kernel/cpu.c kernel/trap.c kernel/trap_entry.S kernel/mb1.c \
 	kernel/guest.c kernel/cmdline.c kernel/smp.c kernel/config.c kernel/plan.c kernel/sched.c \
-	kernel/ring.c kernel/boot_guests.c kernel/console.c kernel/shell.c kernel/shell_cmds.c \
+	kernel/ring.c kernel/boot_guests.c kernel/cpu_model.c kernel/vcpu_context.c kernel/guest_linux.c kernel/guest_policy.c kernel/console.c kernel/shell.c kernel/shell_cmds.c \
 	kernel/line_edit.c
-KERNEL_SRCS += kernel/sanitize.c kernel/txq_share.c
 KERNEL_SRCS += kernel/insn.c kernel/pagewalk.c
-VMX_SRCS := vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
+KERNEL_SRCS += kernel/sanitize.c kernel/txq_share.c
+VMX_SRCS := vmx/inject.c vmx/exit_mmio.c vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
-DRIVER_SRCS := drivers/uart.c drivers/virt/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c drivers/acpi.c drivers/virt/vioapic.c drivers/virt/vpic.c drivers/virt/vpit.c drivers/virt/vrtc.c drivers/virt/vpm.c
+DRIVER_SRCS := drivers/rtc.c drivers/virt/vmachine.c drivers/uart.c drivers/virt/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c drivers/acpi.c drivers/virt/vioapic.c drivers/virt/vpic.c drivers/virt/vpit.c drivers/virt/vrtc.c drivers/virt/vpm.c
 DRIVER_SRCS += drivers/virt/vlapic.c
 KERNEL_SRCS += kernel/bzimage.c
 DRIVER_SRCS += drivers/virt/vacpi.c
@@ -79,11 +79,17 @@ unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
 
 # The demo: four guests on two CPUs, declared in scripts/demo.cfg (see README "Configuration").
-DEMO_MODULES := $(BUILD)/guests/demo.elf demo $(BUILD)/guests/echo.elf echo \
+# Two Linux guests (Debian's 6.1 and 6.12 kernels, `make linux-guests`) and Multiboot guests.
+LINUX_GUESTS := $(BUILD)/linux/vmlinuz-6.1 $(BUILD)/linux/vmlinuz-6.12 $(BUILD)/linux/initrd-busybox.cpio.gz
+DEMO_MODULES := $(BUILD)/linux/vmlinuz-6.1 vmlinuz-6.1 $(BUILD)/linux/vmlinuz-6.12 vmlinuz-6.12 \
+	$(BUILD)/linux/initrd-busybox.cpio.gz initrd \
+	$(BUILD)/guests/demo.elf demo $(BUILD)/guests/echo.elf echo \
 	$(BUILD)/guests/counter.elf counter $(BUILD)/guests/hcall.elf hcall scripts/demo.cfg config
 iso: $(ISO)
-$(ISO): $(KERNEL_ELF) $(GUEST_ELFS) scripts/mkiso.sh scripts/demo.cfg
+$(ISO): $(KERNEL_ELF) $(GUEST_ELFS) $(LINUX_GUESTS) scripts/mkiso.sh scripts/demo.cfg
 	scripts/mkiso.sh $@ $(KERNEL_ELF) '' $(DEMO_MODULES)
+$(LINUX_GUESTS):
+	@scripts/linux-guests.sh $(BUILD)
 
 deps:
 	@scripts/install-deps.sh
@@ -97,7 +103,7 @@ run-qemu: deps
 	scripts/run-qemu.sh $(ISO)
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(LINUX_GUESTS)
 	@$(PYTHON) tests/run.py --build $(BUILD)
 
 # Debian's 6.1 and 6.12 cloud kernels and a busybox initramfs for Linux guests, in $(BUILD)/linux

@@ -14,6 +14,8 @@
 #define REG_TIMER_CURRENT 0x390
 #define REG_TIMER_DIVIDE 0x3e0
 #define LVT_TIMER_PERIODIC (1u << 17)
+#define LVT_TIMER_TSC_DEADLINE (2u << 17)
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 #define LVT_MASKED (1u << 16)
 #define ICR_DELIVERY_PENDING (1u << 12)
 #define ICR_FIXED 0x000
@@ -157,4 +159,24 @@ void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_m
 	lapic_write(REG_TIMER_INITIAL, 0);
 	lapic_write(REG_LVT_TIMER, LVT_TIMER_PERIODIC | vector);
 	lapic_write(REG_TIMER_INITIAL, (uint32_t)(per_us * period_us));
+}
+
+/* A wake-up for an idle CPU at TSC `deadline`: TSC-deadline mode where the CPU has it (SDM
+ * Vol. 3A 11.5.4.1), else a 1 ms periodic tick. A CPU whose timer already ticks periodically
+ * (the console's) keeps its tick, which wakes it soon enough. */
+void lapic_timer_wakeup(uint8_t vector, uint64_t deadline, uint64_t ticks_per_ms)
+{
+	struct cpuid_regs r;
+	uint32_t lvt = lapic_read(REG_LVT_TIMER);
+
+	if (!(lvt & LVT_MASKED) && (lvt & LVT_TIMER_PERIODIC) && lapic_read(REG_TIMER_INITIAL))
+		return;
+	cpuid(1, 0, &r);
+	if (r.ecx & (1u << 24)) {
+		if ((lvt & (3u << 17)) != LVT_TIMER_TSC_DEADLINE || (lvt & 0xff) != vector)
+			lapic_write(REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | vector);
+		wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
+		return;
+	}
+	lapic_timer_periodic(vector, 1000, ticks_per_ms);
 }

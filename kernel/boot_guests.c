@@ -184,7 +184,8 @@ void guests_create(const struct boot_info *bi)
 			continue;
 		for (unsigned m = 0; m < gc->module_count; m++)
 			modules[m] = module_find(bi, gc->modules[m]);
-		if (guest_create(gc, plan.guests[i].ram_base, module_find(bi, gc->image), modules) < 0) {
+		if (guest_create(gc, plan.guests[i].ram_base, module_find(bi, gc->image), modules,
+				 gc->initrd[0] ? module_find(bi, gc->initrd) : NULL) < 0) {
 			gc->refused = true;
 			refused++;
 			frame_free(&frame_pool, plan.guests[i].ram_base, plan.guests[i].ram_size);

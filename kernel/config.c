@@ -421,6 +421,45 @@ static void key_console_buffer(struct config_parser *p, const char *key, const c
 	p->guest->console_buffer = (uint32_t)bytes;
 }
 
+static void key_initrd(struct config_parser *p, const char *key, const char *value)
+{
+	if (!check_module_name(p, key, value))
+		return;
+	str_copy(p->guest->initrd, value, sizeof(p->guest->initrd));
+}
+
+/* stop | restart, and preserve where a crash leaves something to inspect. */
+static void key_action(struct config_parser *p, const char *key, const char *value,
+		       enum guest_action *out, bool preserve_allowed)
+{
+	char quoted[CONFIG_QUOTE_SIZE];
+
+	if (str_case_equal(value, "stop"))
+		*out = GUEST_ACTION_STOP;
+	else if (str_case_equal(value, "restart"))
+		*out = GUEST_ACTION_RESTART;
+	else if (preserve_allowed && str_case_equal(value, "preserve"))
+		*out = GUEST_ACTION_PRESERVE;
+	else
+		parser_error(p, key, "bad action '%s' (expected stop%s or restart)",
+			     config_quote(quoted, sizeof(quoted), value), preserve_allowed ? ", preserve" : "");
+}
+
+static void key_on_poweroff(struct config_parser *p, const char *key, const char *value)
+{
+	key_action(p, key, value, &p->guest->on_poweroff, false);
+}
+
+static void key_on_reboot(struct config_parser *p, const char *key, const char *value)
+{
+	key_action(p, key, value, &p->guest->on_reboot, false);
+}
+
+static void key_on_crash(struct config_parser *p, const char *key, const char *value)
+{
+	key_action(p, key, value, &p->guest->on_crash, true);
+}
+
 static const struct config_key_desc config_keys[CONFIG_KEY_COUNT] = {
 	[CONFIG_KEY_SLICE] = { "slice", SECTION_HYPERVISOR, false, key_slice },
 	[CONFIG_KEY_CONSOLE] = { "console", SECTION_HYPERVISOR, false, key_console },
@@ -433,6 +472,10 @@ static const struct config_key_desc config_keys[CONFIG_KEY_COUNT] = {
 	[CONFIG_KEY_WEIGHT] = { "weight", SECTION_GUEST, false, key_weight },
 	[CONFIG_KEY_AUTOSTART] = { "autostart", SECTION_GUEST, false, key_autostart },
 	[CONFIG_KEY_CONSOLE_BUFFER] = { "console_buffer", SECTION_GUEST, false, key_console_buffer },
+	[CONFIG_KEY_INITRD] = { "initrd", SECTION_GUEST, false, key_initrd },
+	[CONFIG_KEY_ON_POWEROFF] = { "on_poweroff", SECTION_GUEST, false, key_on_poweroff },
+	[CONFIG_KEY_ON_REBOOT] = { "on_reboot", SECTION_GUEST, false, key_on_reboot },
+	[CONFIG_KEY_ON_CRASH] = { "on_crash", SECTION_GUEST, false, key_on_crash },
 };
 
 void config_refuse(struct config *c, struct guest_config *g, config_report_fn report, void *ctx,
@@ -498,6 +541,9 @@ static void guest_open(struct config_parser *p, const char *name)
 	g->cpu_mask = 1;
 	g->weight = CONFIG_WEIGHT_DEFAULT;
 	g->autostart = true;
+	g->on_poweroff = GUEST_ACTION_STOP;
+	g->on_reboot = GUEST_ACTION_RESTART;
+	g->on_crash = GUEST_ACTION_STOP;
 	g->console_buffer = CONFIG_CONSOLE_BUFFER_DEFAULT;
 	g->line = p->line;
 
@@ -775,6 +821,9 @@ static void validate_guest(struct config *c, struct guest_config *g, const struc
 	if (!module_exists(env, g->image))
 		config_refuse(c, g, report, ctx, "image", "no GRUB module named '%s' (modules: %s)",
 			      g->image, modules);
+	if (g->initrd[0] && !module_exists(env, g->initrd))
+		config_refuse(c, g, report, ctx, "initrd", "no GRUB module named '%s' (modules: %s)",
+			      g->initrd, modules);
 	for (unsigned i = 0; i < g->module_count && i < CONFIG_MODULES_MAX; i++)
 		if (!module_exists(env, g->modules[i]))
 			config_refuse(c, g, report, ctx, "modules",

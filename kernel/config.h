@@ -39,7 +39,18 @@ enum config_key {
 	CONFIG_KEY_WEIGHT,
 	CONFIG_KEY_AUTOSTART,
 	CONFIG_KEY_CONSOLE_BUFFER,
+	CONFIG_KEY_INITRD,
+	CONFIG_KEY_ON_POWEROFF,
+	CONFIG_KEY_ON_REBOOT,
+	CONFIG_KEY_ON_CRASH,
 	CONFIG_KEY_COUNT,
+};
+
+/* What happens when a guest powers off, reboots or crashes (xl's on_poweroff/on_reboot/on_crash). */
+enum guest_action {
+	GUEST_ACTION_STOP,     /* stopped, RAM scrubbed */
+	GUEST_ACTION_RESTART,  /* stopped, then started afresh from its image */
+	GUEST_ACTION_PRESERVE, /* kept as it was (RAM and registers) for `info`, until `stop` */
 };
 
 struct guest_config {
@@ -54,6 +65,8 @@ struct guest_config {
 	unsigned weight;
 	bool autostart;
 	uint32_t console_buffer;
+	char initrd[CONFIG_IMAGE_MAX]; /* module handed to a Linux guest as its initramfs, "" = none */
+	enum guest_action on_poweroff, on_reboot, on_crash;
 	unsigned line; /* of the [guest] header */
 	unsigned key_lines[CONFIG_KEY_COUNT]; /* where each key was given, 0 = not given */
 	bool refused;  /* some error was reported for it: do not start it */

@@ -1,6 +1,7 @@
 /* The management console on COM1: CPU 0 polls the UART at every tick of its APIC timer (1 ms),
  * feeds the shell, and streams an attached guest's console output. Implements struct shell_ops. */
 #include "kernel/console.h"
+#include "drivers/virt/vmachine.h"
 #include "kernel/shell.h"
 #include "kernel/guest.h"
 #include "kernel/percpu.h"
@@ -129,6 +130,20 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 	out->cr3 = v->saved.cr3;
 	out->cr4 = v->saved.cr4;
 	out->long_mode = (v->saved.efer >> 10) & 1;
+	out->preserved = g->preserved;
+	out->has_platform = g->vm != NULL;
+	if (g->vm) {
+		uint64_t now = rdtsc(), next = vlapic_next_event(&g->vm->lapic[0]);
+
+		out->irqs_injected = g->vm->irqs_injected;
+		out->timer_irqs = g->vm->timer_irqs;
+		out->pit_irqs = g->vm->pit_irqs;
+		out->extint_irqs = g->vm->extint_irqs;
+		out->io_accesses = g->vm->io_accesses;
+		out->mmio_accesses = g->vm->mmio_accesses;
+		out->timer_next_us = next == UINT64_MAX ? ~0ull :
+				     next <= now ? 0 : (next - now) * 1000 / tsc_per_ms;
+	}
 	out->console_buffered = ring_used(&g->console);
 	out->console_dropped = ring_dropped(&g->console);
 	return true;
@@ -195,8 +210,8 @@ static int op_guest_resume(void *ctx, unsigned id)
 	(void)ctx;
 	if (id >= guest_count)
 		return -E_NOENT;
-	if (guests[id].state != GUEST_PAUSED)
-		return -E_INVAL;
+	if (guests[id].state != GUEST_PAUSED || guests[id].preserved)
+		return -E_INVAL; /* a crashed guest's state is for inspection only: stop or restart it */
 	guest_set_state(&guests[id], GUEST_RUNNING);
 	return 0;
 }
@@ -209,6 +224,7 @@ static int op_console_attach(void *ctx, unsigned id)
 	attached = true;
 	attached_id = id;
 	attached_pos = 0; /* replay everything kept, then stream */
+	guests[id].console_attached = true; /* its lines stop going to the main console */
 	return 0;
 }
 
@@ -222,8 +238,9 @@ static void op_console_input(void *ctx, unsigned id, uint8_t byte)
 static void op_console_detach(void *ctx, unsigned id)
 {
 	(void)ctx;
-	(void)id;
 	attached = false;
+	if (id < guest_count)
+		guests[id].console_attached = false;
 }
 
 static size_t op_log_read(void *ctx, char *buf, size_t size)
@@ -330,10 +347,6 @@ void console_poll(void)
 	__atomic_clear((void *)&polling, __ATOMIC_RELEASE);
 }
 
-bool console_guest_attached(unsigned id)
-{
-	return attached && attached_id == id;
-}
 
 #define CONSOLE_TXQ_SIZE (64 * KiB)
 

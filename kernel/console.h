@@ -12,7 +12,5 @@ void console_poll(void);
 /* TSC ticks between two looks at interrupts and console requests by each CPU, even while a
  * guest holds it. */
 extern uint64_t request_poll_ticks;
-/* Whether `console GUEST` is showing this guest (its lines then stay off the main console). */
-bool console_guest_attached(unsigned id);
 
 #endif

@@ -3,6 +3,7 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "kernel/lib.h"
+#include "kernel/vcpu_context.h"
 
 struct per_cpu *cpu_table[MAX_CPUS];
 unsigned cpu_count;
@@ -36,6 +37,7 @@ void cpu_init(struct per_cpu *cpu, unsigned id)
 	/* FXSAVE/FXRSTOR of guests' x87/SSE state need CR0.EM clear and CR4.OSFXSR set, SDM Vol. 3A 13.1 */
 	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	xstate_cpu_enable();
 	gdtr.base = (uint64_t)cpu->gdt;
 	gdtr.limit = sizeof(cpu->gdt) - 1;
 	lgdt(&gdtr);

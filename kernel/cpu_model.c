@@ -145,8 +145,10 @@ static void cpuid_leaf_d(uint32_t subleaf, struct cpuid_regs *r, const struct cp
 		r->edx = (uint32_t)(ctx->xcr0_allowed >> 32);
 		r->ecx = ctx->xsave_size;
 	} else if (subleaf == 1) {
+		/* EBX (the compacted size for XCR0 | IA32_XSS) is the host's: XSAVEC uses it, and
+		 * IA32_XSS stays 0 since no supervisor state is offered (ECX:EDX). */
 		r->eax &= LEAF_D_1_EAX_KEPT;
-		r->ebx = r->ecx = r->edx = 0;
+		r->ecx = r->edx = 0;
 	} else if (subleaf >= 64 || !(ctx->xcr0_allowed & (1ull << subleaf))) {
 		cpuid_zero(r);
 	}

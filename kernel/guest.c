@@ -15,7 +15,7 @@
 #include "kernel/config.h"
 #include "drivers/lapic.h"
 #include "kernel/smp.h"
-#include "kernel/console.h"
+#include "drivers/virt/vmachine.h"
 
 
 #define ALONE_SLICES 10
@@ -25,6 +25,8 @@
 /* A start waits this long for another CPU's scrub, plus SCRUB_WAIT_US_PER_GIB per GiB. */
 #define SCRUB_WAIT_US 10000000ull
 #define SCRUB_WAIT_US_PER_GIB 10000000ull
+/* Scrubs of this much or more are logged with their ticks (smaller ones would only be noise) */
+#define SCRUB_LOG_MIN (64 * MiB)
 
 /* Every CPU looks at its interrupts and the console's requests at least this often, even while
  * a guest spins without exits (set by console_start: the console tick). */
@@ -68,6 +70,21 @@ static void guest_flush_line(struct guest *g)
 	}
 }
 
+/* Linux's panic banner, SDM-free: kernel/panic.c prints it before it resets or spins. */
+static const char panic_banner[] = "Kernel panic - not syncing";
+
+static void guest_watch_panic(struct guest *g, uint8_t byte)
+{
+	if (!g->is_linux || g->panic_seen)
+		return;
+	if (byte == (uint8_t)panic_banner[g->panic_match])
+		g->panic_match++;
+	else
+		g->panic_match = byte == (uint8_t)panic_banner[0];
+	if (g->panic_match == sizeof(panic_banner) - 1)
+		g->panic_seen = true;
+}
+
 /* Each byte the guest's UART transmits: kept in its console ring and, in prefixed mode, printed
  * line by line on the main console under the guest's name. Never waits for the serial line. */
 static void guest_uart_tx(void *ctx, uint8_t byte)
@@ -75,7 +92,8 @@ static void guest_uart_tx(void *ctx, uint8_t byte)
 	struct guest *g = ctx;
 
 	ring_write(&g->console, &byte, 1);
-	if (!g->console_prefixed || console_guest_attached(g->id))
+	guest_watch_panic(g, byte);
+	if (!g->console_prefixed || g->console_attached)
 		return;
 	if (byte == '\n') {
 		guest_flush_line(g);
@@ -93,6 +111,8 @@ void guest_console_input(struct guest *g, uint8_t byte)
 	spin_lock(&g->uart_lock);
 	vuart_receive(&g->uart, byte);
 	spin_unlock(&g->uart_lock);
+	if (g->vm && g->state == GUEST_HALTED)
+		guest_set_state(g, GUEST_RUNNING); /* its UART interrupt is due */
 }
 
 static int guest_load(struct guest *g)
@@ -106,6 +126,9 @@ static int guest_load(struct guest *g)
 	uint32_t mbi_gpa;
 	int err;
 
+	g->is_linux = guest_image_is_linux(g->image);
+	if (g->is_linux)
+		return guest_linux_load(g);
 	err = mb1_parse(image, image_size, &im, &why);
 	if (err < 0) {
 		log_err("guest %s: image '%s' is not a usable Multiboot kernel: %s", g->name,
@@ -144,8 +167,6 @@ static int guest_load(struct guest *g)
 	return 0;
 }
 
-static void vcpu_context_reset(struct vcpu_context *c);
-
 static void guest_wake_cpu(const struct guest *g)
 {
 	if (g->cpu != this_cpu_id() && cpu_table[g->cpu] && percpu_ready)
@@ -180,7 +201,14 @@ static void guest_scrub_step(struct guest *g, uint64_t max_bytes)
 	/* Release: whoever sees GUEST_STOPPED also sees the zeroed RAM */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	guest_set_state(g, GUEST_STOPPED);
-	log_info("guest %s: %lu MiB scrubbed in %lu ticks", g->name, g->ram_size / MiB, g->scrub_ticks);
+	if (g->ram_size >= SCRUB_LOG_MIN)
+		log_info("guest %s: %lu MiB scrubbed in %lu ticks", g->name, g->ram_size / MiB,
+			 g->scrub_ticks);
+	if (g->restart_pending) {
+		g->restart_pending = false;
+		if (guest_start(g) == 0)
+			log_info("guest %s restarted", g->name);
+	}
 	guest_check_all_idle();
 }
 
@@ -206,8 +234,6 @@ static int guest_scrub_wait(struct guest *g)
 
 	if (g->state != GUEST_SCRUBBING)
 		return 0;
-	log_info("guest %s: waiting for the scrub of its %lu MiB (%lu MiB left) before it starts",
-		 g->name, g->ram_size / MiB, (g->ram_size - g->scrub_done) / MiB);
 	if (g->cpu == this_cpu_id()) {
 		while (g->state == GUEST_SCRUBBING)
 			guest_scrub_step(g, g->ram_size);
@@ -248,6 +274,12 @@ int guest_start(struct guest *g)
 	g->vcpu.launched = false;
 	g->vcpu.saved.valid = false;
 	vcpu_context_reset(&g->vcpu.context);
+	g->vcpu.context_fresh = true;
+	g->vcpu.cr8 = 0;
+	g->vcpu.wake_tsc = 0;
+	g->preserved = false;
+	g->panic_seen = false;
+	g->panic_match = 0;
 	ring_clear(&g->console);
 	g->exited = false;
 	g->exit_code = 0;
@@ -264,7 +296,7 @@ int guest_start(struct guest *g)
 }
 
 int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
-		 const struct boot_module *const *modules)
+		 const struct boot_module *const *modules, const struct boot_module *initrd)
 {
 	struct guest *g;
 	uint64_t console;
@@ -278,6 +310,10 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
 	str_copy(g->name, gc->name, sizeof(g->name));
 	str_copy(g->cmdline, gc->cmdline, sizeof(g->cmdline));
 	g->image = image;
+	g->initrd = initrd;
+	g->on_poweroff = gc->on_poweroff;
+	g->on_reboot = gc->on_reboot;
+	g->on_crash = gc->on_crash;
 	for (unsigned i = 0; i < gc->module_count && i < MAX_GUEST_MODULES; i++)
 		g->modules[g->module_count++] = modules[i];
 	g->cpu = (unsigned)__builtin_ctzll(gc->cpu_mask);
@@ -379,9 +415,9 @@ void vcpu_save_state(struct vcpu *v)
 	v->saved.rip = vmcs_read(VMCS_GUEST_RIP);
 	v->saved.rsp = vmcs_read(VMCS_GUEST_RSP);
 	v->saved.rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-	v->saved.cr0 = vmcs_read(VMCS_CR0_READ_SHADOW);
+	v->saved.cr0 = vcpu_guest_cr0();
 	v->saved.cr3 = vmcs_read(VMCS_GUEST_CR3);
-	v->saved.cr4 = vmcs_read(VMCS_CR4_READ_SHADOW);
+	v->saved.cr4 = vcpu_guest_cr4();
 	v->saved.efer = vmcs_read(VMCS_GUEST_IA32_EFER);
 	v->saved.valid = true;
 }
@@ -424,6 +460,20 @@ static void guest_arm_timer(uint64_t ticks)
 	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, MIN(value, 0xffffffffu));
 }
 
+/* Ticks until the next reason to take the CPU back: the slice's end, the poll period, or the
+ * next interrupt of the guest's own platform (its timer keeps time while the guest spins). */
+static uint64_t guest_timer_ticks(const struct vcpu *v, uint64_t now, uint64_t deadline,
+				  uint64_t poll_ticks)
+{
+	uint64_t ticks = deadline > now ? deadline - now : 1, event = vcpu_next_event(v);
+
+	if (poll_ticks)
+		ticks = MIN(ticks, poll_ticks);
+	if (event != UINT64_MAX)
+		ticks = MIN(ticks, event > now ? event - now : 1);
+	return ticks;
+}
+
 /* Runs g until its slice (TSC ticks) ends, it yields, or it stops; returns the ticks it held the
  * CPU. The timer also fires every poll_ticks (0: never) so that this CPU takes its own interrupts
  * even while the guest spins with interrupts off and never exits: Bochs 2.7 does not turn host
@@ -434,7 +484,8 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_t
 	uint64_t start, deadline;
 
 	if (!v->vmcs_ready) {
-		if (vmcs_setup(v, g->entry, g->mbi_gpa) < 0) {
+		if (vmcs_setup(v, g->entry, g->mbi_gpa) < 0 ||
+		    (g->is_linux && vmcs_setup_linux(v, &g->linux_entry) < 0)) {
 			guest_stop(g, "its VMCS could not be set up");
 			return 0;
 		}
@@ -447,7 +498,7 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_t
 	start = rdtsc();
 	deadline = start + slice;
 	if (vmx_ctls.has_preemption_timer)
-		guest_arm_timer(poll_ticks ? MIN(slice, poll_ticks) : slice);
+		guest_arm_timer(guest_timer_ticks(v, start, deadline, poll_ticks));
 	if (!v->launched && !g->start_tsc)
 		g->start_tsc = start;
 	for (;;) {
@@ -455,6 +506,7 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_t
 
 		if (guest_take_request(g))
 			break;
+		vcpu_deliver_interrupts(v);
 		if (vmx_enter(v)) {
 			vmx_report_instruction_error(v->launched ? "VMRESUME" : "VMLAUNCH");
 			vcpu_dump(v);
@@ -471,7 +523,7 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_t
 			vcpu_save_state(v); /* what the console shows is never older than a poll period */
 			if (now >= deadline)
 				break;
-			guest_arm_timer(poll_ticks ? MIN(deadline - now, poll_ticks) : deadline - now);
+			guest_arm_timer(guest_timer_ticks(v, now, deadline, poll_ticks));
 		}
 	}
 	if (v->launched && g->state != GUEST_STOPPED)
@@ -479,47 +531,32 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_t
 	return rdtsc() - start;
 }
 
-static void vcpu_context_save(struct vcpu_context *c)
+/* Halted guests of this CPU whose platform has an interrupt for them (a timer expired, a key
+ * came) run again. */
+static void guest_wake_halted(unsigned cpu)
 {
-	fxsave(c->fpu);
-	c->cr2 = read_cr2();
-	c->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
-	c->star = rdmsr(MSR_IA32_STAR);
-	c->lstar = rdmsr(MSR_IA32_LSTAR);
-	c->cstar = rdmsr(MSR_IA32_CSTAR);
-	c->fmask = rdmsr(MSR_IA32_FMASK);
-	c->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
+	uint64_t now = rdtsc();
+
+	for (unsigned i = 0; i < guest_count; i++) {
+		struct guest *g = &guests[i];
+
+		if (g->cpu != cpu || g->state != GUEST_HALTED || !g->vm)
+			continue;
+		if (now >= g->vcpu.wake_tsc || vcpu_interrupt_ready(&g->vcpu, now))
+			guest_set_state(g, GUEST_RUNNING);
+	}
 }
 
-static void vcpu_context_load(const struct vcpu_context *c)
+/* Before this CPU sleeps: a timer interrupt at the earliest halted guest's next event. */
+static void guest_arm_wakeup(unsigned cpu)
 {
-	fxrstor(c->fpu);
-	write_cr2(c->cr2);
-	wrmsr(MSR_IA32_KERNEL_GS_BASE, c->kernel_gs_base);
-	wrmsr(MSR_IA32_STAR, c->star);
-	wrmsr(MSR_IA32_LSTAR, c->lstar);
-	wrmsr(MSR_IA32_CSTAR, c->cstar);
-	wrmsr(MSR_IA32_FMASK, c->fmask);
-	wrmsr(MSR_IA32_TSC_AUX, c->tsc_aux);
-}
+	uint64_t earliest = UINT64_MAX;
 
-/* The power-on x87/SSE state (SDM Vol. 1 Table 9-1): FCW 0x37f, MXCSR 0x1f80, all else zero. */
-static void vcpu_context_reset(struct vcpu_context *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->fpu[0] = 0x7f;
-	c->fpu[1] = 0x03;
-	c->fpu[24] = 0x80;
-	c->fpu[25] = 0x1f;
-}
-
-/* Hands the CPU's unswitched state from one guest to the next, so CPU-mates never see each
- * other's registers. */
-static void vcpu_context_switch(struct vcpu *from, struct vcpu *to)
-{
-	if (from)
-		vcpu_context_save(&from->context);
-	vcpu_context_load(&to->context);
+	for (unsigned i = 0; i < guest_count; i++)
+		if (guests[i].cpu == cpu && guests[i].state == GUEST_HALTED && guests[i].vm)
+			earliest = MIN(earliest, guests[i].vcpu.wake_tsc);
+	if (earliest != UINT64_MAX)
+		lapic_timer_wakeup(VECTOR_WAKEUP, earliest, tsc_per_ms);
 }
 
 void guest_run_cpu(void)
@@ -537,6 +574,7 @@ void guest_run_cpu(void)
 			irq_window();
 			continue;
 		}
+		guest_wake_halted(cpu->id);
 		spin_lock(&cpu->runq_lock);
 		e = sched_pick(&cpu->runq);
 		/* Alone on its CPU a guest still ends a long slice now and then, so its run time is
@@ -549,17 +587,20 @@ void guest_run_cpu(void)
 			uint64_t idle_start = rdtsc();
 
 			last = NULL;
-			cpu_idle_wait(); /* until an IPI or the console tick brings work */
+			guest_arm_wakeup(cpu->id);
+			cpu_idle_wait(); /* until an IPI, the console tick or a halted guest's timer */
 			cpu->idle_ticks += rdtsc() - idle_start;
 			continue;
 		}
-		if (e != last) {
+		if (e != last)
 			guests[e->id].vcpu.switches++;
-			if (e != owner) {
-				vcpu_context_switch(owner ? &guests[owner->id].vcpu : NULL,
-						    &guests[e->id].vcpu);
-				owner = e;
-			}
+		if (e != owner || guests[e->id].vcpu.context_fresh) {
+			/* A restarted guest's old registers are dropped, not saved over its reset ones. */
+			struct vcpu *from = owner && owner != e ? &guests[owner->id].vcpu : NULL;
+
+			vcpu_context_switch(from ? &from->context : NULL, &guests[e->id].vcpu.context);
+			guests[e->id].vcpu.context_fresh = false;
+			owner = e;
 		}
 		last = e;
 		ran = guest_run_slice(&guests[e->id], slice, request_poll_ticks);

@@ -8,9 +8,13 @@
 #include "vmx/vmcs.h"
 #include "drivers/virt/vuart.h"
 #include "boot/boot_info.h"
+#include "drivers/virt/vplatform.h"
 #include "kernel/sched.h"
 #include "kernel/ring.h"
 #include "kernel/spinlock.h"
+#include "kernel/vcpu_context.h"
+#include "kernel/bzimage.h"
+#include "kernel/config.h"
 
 #include "kernel/limits.h"
 #define GUEST_NAME_MAX 32
@@ -47,17 +51,11 @@ enum guest_request {
 
 struct guest;
 
-/* Guest state that VM entry and exit leave alone and CPU-mates would otherwise share:
- * x87/SSE registers, CR2 and the syscall MSRs the MSR bitmap passes through. */
-struct vcpu_context {
-	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
-	uint64_t cr2;
-	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
-};
 
 struct vcpu {
 	struct guest_regs regs; /* first: vmx/vmexit.S reaches it through the vcpu pointer */
 	struct guest *guest;
+	unsigned index;  /* in its guest: vCPU n has APIC ID n */
 	uint64_t vmcs_phys;
 	bool vmcs_ready; /* set up on the CPU that runs it (host state is per CPU) */
 	bool launched;
@@ -66,7 +64,10 @@ struct vcpu {
 	uint64_t exits_total;
 	uint32_t last_exit_reason;
 	uint64_t last_exit_qualification;
-	struct vcpu_context context;
+	struct vcpu_context context; /* switched between CPU-mates (kernel/vcpu_context.c) */
+	bool context_fresh;          /* reset for a new run: load it even if the CPU last ran it */
+	uint8_t cr8;                 /* the guest's task priority (CR8), never the host's TPR */
+	uint64_t wake_tsc;           /* halted with interrupts on: its platform's next event */
 	uint64_t switches;  /* times the scheduler put it on its CPU */
 	/* Guest state outside the GPRs, read from the VMCS at every poll exit and when it leaves its CPU. */
 	struct {
@@ -76,6 +77,7 @@ struct vcpu {
 };
 
 struct guest_config;
+struct vmachine;
 
 struct guest {
 	unsigned id;
@@ -97,11 +99,21 @@ struct guest {
 	uint32_t mbi_gpa; /* its Multiboot information block */
 	struct vcpu vcpu;
 	struct sched_entity sched;
+	struct vmachine *vm;       /* its virtual PC (LAPIC, I/O APIC, PIC, PIT, RTC, ACPI), or NULL */
+	const struct boot_module *initrd; /* a Linux guest's initramfs, or NULL */
+	bool is_linux;             /* its image is a bzImage: started by the Linux boot protocol */
+	struct linux_entry linux_entry;
+	enum guest_action on_poweroff, on_reboot, on_crash;
+	bool restart_pending;      /* start again once the scrub of this stop is done */
+	bool preserved;            /* crashed with on_crash = preserve: kept for `info` until `stop` */
+	bool panic_seen;           /* its console said "Kernel panic": the reset that follows is a crash */
+	unsigned panic_match;      /* bytes of the panic banner matched so far */
 
 	struct spinlock uart_lock; /* the guest's CPU and the console CPU both reach the UART */
 	struct vuart uart;
 	struct ring console;       /* everything the guest's UART sent, for `console GUEST` */
 	bool console_prefixed;     /* also print each line on the main console as "[name] text" */
+	volatile bool console_attached; /* set by the console while `console NAME` shows it raw */
 	char line[GUEST_LINE_MAX];
 	unsigned line_len;
 
@@ -121,7 +133,16 @@ extern unsigned guest_count;
 /* Creates a guest in the RAM the planner gave it; when gc->autostart, loads its image and queues
  * it on its CPU. On error prints why and returns < 0 (the caller frees the RAM). */
 int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
-		 const struct boot_module *const *modules);
+		 const struct boot_module *const *modules, const struct boot_module *initrd);
+/* A Linux bzImage (boot.rst's magic numbers), and loading one with its initrd, ACPI tables and
+ * virtual platform into the guest's zeroed RAM (kernel/guest_linux.c). */
+bool guest_image_is_linux(const struct boot_module *image);
+int guest_linux_load(struct guest *g);
+/* What the guest asked of its platform (ACPI S5, a reset): its on_poweroff / on_reboot policy.
+ * The guest leaves its CPU either way. */
+void guest_platform_event(struct guest *g, enum vplat_event event);
+/* The guest crashed (triple fault, unhandled exit, a reset after a kernel panic): on_crash. */
+void guest_crash(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Loads a stopped guest's image into freshly zeroed RAM and makes it runnable on its CPU. A guest
  * whose RAM is still being scrubbed is waited for (on its own CPU the rest is done here). */
 int guest_start(struct guest *g);

@@ -7,6 +7,7 @@
 #include "kernel/percpu.h"
 #include "kernel/trap.h"
 #include "kernel/lib.h"
+#include "kernel/vcpu_context.h"
 #include "kernel/x86.h"
 #include "vmx/vmx.h"
 #include "vmx/exit.h"
@@ -196,6 +197,9 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	log_info("vmx: EPT%s%s, VPID %s, preemption timer %s", vmx_ctls.has_ept_2m ? " with 2 MiB pages" : "",
 		 vmx_ctls.has_ept_ad ? " and A/D bits" : "", vmx_ctls.has_vpid ? "on" : "off",
 		 vmx_ctls.has_preemption_timer ? "on" : "off");
+	xstate_init();
+	log_info("cpu: guests may enable XSAVE components 0x%lx (%u-byte area)%s", xstate.guest_mask,
+		 xstate.size, xstate.enabled ? "" : ": no XSAVE, FXSAVE only");
 	if (vmx_cpu_enable(&bsp_cpu) < 0 || exit_policy_init() < 0) {
 		log_err("vmx: cannot enter VMX operation on cpu0");
 		smp_release(SMP_IDLE);

@@ -65,6 +65,11 @@ struct shell_guest {
 	uint64_t rip, rflags, cr0, cr3, cr4;
 	uint64_t console_buffered;         /* bytes of its console output kept for 'console' */
 	uint64_t console_dropped;          /* bytes lost because nobody read them in time */
+	bool has_platform;                 /* a virtual PC (Linux guests): the figures below */
+	uint64_t irqs_injected, timer_irqs, pit_irqs, extint_irqs; /* interrupts delivered */
+	uint64_t io_accesses, mmio_accesses; /* to its platform's devices */
+	uint64_t timer_next_us;            /* its LAPIC timer's next expiry from now, ~0 if none */
+	bool preserved;                    /* kept after a crash (on_crash = preserve) */
 };
 
 /* One physical CPU, filled by cpu_get(). */

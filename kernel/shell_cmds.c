@@ -80,9 +80,10 @@ static void shell_fmt_state(char *buf, size_t size, const struct shell_guest *g)
 		[SHELL_GUEST_SCRUBBING] = "scrubbing",
 	};
 	const char *reason = g->stop_reason;
+	const char *word = g->preserved ? "crashed" : "stopped";
 	size_t n = 0;
 
-	if (g->state != SHELL_GUEST_STOPPED) {
+	if (g->state != SHELL_GUEST_STOPPED && !(g->state == SHELL_GUEST_PAUSED && g->preserved)) {
 		str_copy(buf, names[g->state], size);
 		return;
 	}
@@ -95,11 +96,11 @@ static void shell_fmt_state(char *buf, size_t size, const struct shell_guest *g)
 	while (n > 0 && reason[n - 1] == ' ')
 		n--;
 	if (n == 0)
-		str_copy(buf, "stopped", size);
+		str_copy(buf, word, size);
 	else if (n > SHELL_SHORT_REASON)
-		fmt_snprintf(buf, size, "stopped (%.*s...)", SHELL_SHORT_REASON - 3, reason);
+		fmt_snprintf(buf, size, "%s (%.*s...)", word, SHELL_SHORT_REASON - 3, reason);
 	else
-		fmt_snprintf(buf, size, "stopped (%.*s)", (int)n, reason);
+		fmt_snprintf(buf, size, "%s (%.*s)", word, (int)n, reason);
 }
 
 struct shell_list_row {
@@ -217,7 +218,6 @@ static void shell_cmd_list(struct shell *sh, unsigned argc, char **argv)
 	shell_printf(sh, "\n");
 }
 
-
 static const char *shell_or_dash(const char *s)
 {
 	return s[0] ? s : "-";
@@ -228,7 +228,9 @@ static void shell_info_config(struct shell *sh, const struct shell_guest *g)
 	char a[SHELL_CPU_LIST_MAX], b[SHELL_CELL];
 
 	shell_printf(sh, "Guest %u: %s\n", g->id, g->name);
-	if (g->state != SHELL_GUEST_STOPPED) {
+	if (g->state == SHELL_GUEST_PAUSED && g->preserved) {
+		shell_printf(sh, "  state      crashed, kept for inspection: %s\n", g->stop_reason);
+	} else if (g->state != SHELL_GUEST_STOPPED) {
 		shell_fmt_state(a, sizeof(a), g);
 		shell_printf(sh, "  state      %s\n", a);
 	} else if (g->stop_reason[0]) {
@@ -255,6 +257,16 @@ static void shell_info_config(struct shell *sh, const struct shell_guest *g)
 		     g->weight, b, g->run_ticks, g->switches);
 	shell_printf(sh, "  console    %lu bytes buffered, %lu dropped\n", g->console_buffered,
 		     g->console_dropped);
+	if (!g->has_platform)
+		return;
+	shell_printf(sh, "  interrupts %lu injected: %lu LAPIC timer, %lu PIT, %lu through the PIC\n",
+		     g->irqs_injected, g->timer_irqs, g->pit_irqs, g->extint_irqs);
+	if (g->timer_next_us == ~0ull)
+		shell_printf(sh, "  timer      not armed\n");
+	else
+		shell_printf(sh, "  timer      next expiry in %lu us\n", g->timer_next_us);
+	shell_printf(sh, "  devices    %lu port and %lu MMIO accesses\n", g->io_accesses,
+		     g->mmio_accesses);
 }
 
 static void shell_info_regs(struct shell *sh, const struct shell_guest *g)
@@ -393,7 +405,6 @@ static void shell_cmd_start(struct shell *sh, unsigned argc, char **argv)
 		shell_printf(sh, "Guest %s started.\n", g->name);
 }
 
-
 static void shell_cmd_stop(struct shell *sh, unsigned argc, char **argv)
 {
 	struct shell_guest *g = &sh->guest;
@@ -448,6 +459,9 @@ static void shell_cmd_resume(struct shell *sh, unsigned argc, char **argv)
 		return;
 	if (g->state != SHELL_GUEST_PAUSED)
 		shell_printf(sh, "guest %s is not paused\n", g->name);
+	else if (g->preserved)
+		shell_printf(sh, "guest %s crashed and is kept for inspection: it cannot resume; "
+			     "'stop %s' frees it, 'restart %s' boots it again\n", g->name, g->name, g->name);
 	else if (shell_guest_op(sh, sh->ops->guest_resume, "resume"))
 		shell_printf(sh, "Guest %s resumed.\n", g->name);
 }

@@ -21,6 +21,9 @@
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_VMXE (1ull << 13)
 #define CR4_SMXE (1ull << 14)
+#define CR4_OSXSAVE (1ull << 18)
+#define CR4_PKE (1ull << 22)
+#define CR4_CET (1ull << 23)
 
 #define RFLAGS_CF (1ull << 0)
 #define RFLAGS_ZF (1ull << 6)
@@ -32,6 +35,8 @@
 #define MSR_IA32_SYSENTER_CS 0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MCG_CAP 0x179
+#define MSR_IA32_MCG_STATUS 0x17a
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_VMX_BASIC 0x480
@@ -148,13 +153,24 @@ DEFINE_CR_ACCESSORS(3)
 DEFINE_CR_ACCESSORS(4)
 #undef DEFINE_CR_ACCESSORS
 
-static inline uint64_t read_dr7(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%dr7, %0" : "=r"(v));
-	return v;
-}
+#define DEFINE_DR_ACCESSORS(n)                                                  \
+	static inline uint64_t read_dr##n(void)                                 \
+	{                                                                       \
+		uint64_t v;                                                     \
+		__asm__ volatile("mov %%dr" #n ", %0" : "=r"(v));               \
+		return v;                                                       \
+	}                                                                       \
+	static inline void write_dr##n(uint64_t v)                              \
+	{                                                                       \
+		__asm__ volatile("mov %0, %%dr" #n ::"r"(v));                   \
+	}
+DEFINE_DR_ACCESSORS(0)
+DEFINE_DR_ACCESSORS(1)
+DEFINE_DR_ACCESSORS(2)
+DEFINE_DR_ACCESSORS(3)
+DEFINE_DR_ACCESSORS(6)
+DEFINE_DR_ACCESSORS(7)
+#undef DEFINE_DR_ACCESSORS
 
 static inline uint64_t read_rflags(void)
 {
@@ -229,6 +245,34 @@ static inline void fxsave(void *area)
 static inline void fxrstor(const void *area)
 {
 	__asm__ volatile("fxrstor64 %0" ::"m"(*(const char(*)[512])area));
+}
+
+/* Extended control register XCR0 and the XSAVE area, SDM Vol. 1 13.3 and Vol. 2 XSETBV.
+ * @pre CR4.OSXSAVE set; the area is 64-byte aligned and as large as CPUID 0xD says. */
+static inline uint64_t xgetbv(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void xsetbv(uint32_t index, uint64_t value)
+{
+	__asm__ volatile("xsetbv" ::"c"(index), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+
+static inline void xsave(void *area, uint64_t mask)
+{
+	__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32))
+			 : "memory");
+}
+
+static inline void xrstor(const void *area, uint64_t mask)
+{
+	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((uint32_t)mask),
+			 "d"((uint32_t)(mask >> 32))
+			 : "memory");
 }
 
 /* String stores and moves: one instruction for the whole range (fast-string microcode on hardware). */

@@ -9,7 +9,9 @@ import subprocess
 from emu import ROOT, PROMPT, Scenario, Expect, Absent, InOrder, Stage, Send, ExpectOut, Cmd
 
 # The demo of `make efi` (Makefile DEMO_MODULES): guest images and scripts/demo.cfg as `config`.
-DEMO = [("guests/demo.elf", "demo"), ("guests/echo.elf", "echo"), ("guests/counter.elf", "counter"),
+DEMO = [("linux/vmlinuz-6.1", "vmlinuz-6.1"), ("linux/vmlinuz-6.12", "vmlinuz-6.12"),
+        ("linux/initrd-busybox.cpio.gz", "initrd"),
+        ("guests/demo.elf", "demo"), ("guests/echo.elf", "echo"), ("guests/counter.elf", "counter"),
         ("guests/hcall.elf", "hcall"), ("scripts/demo.cfg", "config")]
 
 
@@ -21,7 +23,7 @@ def esp(loader_cfg=None, hv_args="console=0x3f8,115200"):
         args = [os.path.join(ROOT, "boot", "efi", "mkesp.sh"), out, os.path.join(build, "cloison.efi"),
                 os.path.join(build, "cloison.elf"), hv_args]
         for path, string in DEMO:
-            args += [os.path.join(build, path) if path.startswith("guests/") else os.path.join(ROOT, path),
+            args += [os.path.join(build, path) if path.startswith(("guests/", "linux/")) else os.path.join(ROOT, path),
                      string]
         subprocess.run(args, check=True)
         if loader_cfg is not None:
@@ -45,7 +47,7 @@ BOOTS = Scenario(
         Stage("firmware-starts-loader",
               ExpectOut(LOADER + r"Cloison's UEFI loader, started as \\EFI\\BOOT\\BOOTX64\.EFI\n", timeout=100),
               ExpectOut(LOADER + r"booting \[cloison\]: \\EFI\\cloison\\cloison\.elf console=0x3f8,115200 "
-                        r"\(5 modules\)\n"),
+                        r"\(8 modules\)\n"),
               ExpectOut(LOADER + r"entering Cloison at 0x[0-9a-f]+; boot information at 0x[0-9a-f]+\n")),
         Stage("shell-up", ExpectOut("^" + re.escape(PROMPT), timeout=60)),
         # Without VT-x no guest is created: the shell still answers
@@ -54,14 +56,15 @@ BOOTS = Scenario(
     ],
     checks=[
         Expect("loader-named", r"^\[cpu0\] boot: loader 'cloison\.efi', command line 'console=0x3f8,115200'$"),
-        Expect("modules-and-rsdp", r"^\[cpu0\] boot: \d+ memory map entries, 5 modules, ACPI RSDP v2$"),
+        Expect("modules-and-rsdp", r"^\[cpu0\] boot: \d+ memory map entries, 8 modules, ACPI RSDP v2$"),
         Expect("config-read", r"^\[cpu0\] config: reading module 'config'"),
         Expect("clear-refusal", r"^\[cpu0\] error: vmx: cannot run guests: CPUID.1:ECX.VMX\[bit 5\] is 0"),
         InOrder("partition-map", [r"^\[cpu0\] partition map:$",
                                   r"^\[cpu0\]   hypervisor +0x0*200000-0x[0-9a-f]+ +\d+ KiB  image"]),
-        Expect("partition-alpha", r"^\[cpu0\]   guest alpha +0x[0-9a-f]+-0x[0-9a-f]+ +16384 KiB  cpu0, weight 256$"),
-        Expect("partition-beta", r"^\[cpu0\]   guest beta +0x[0-9a-f]+-0x[0-9a-f]+ +8192 KiB  cpu1, weight 256$"),
-        Expect("partition-gamma", r"^\[cpu0\]   guest gamma +0x[0-9a-f]+-0x[0-9a-f]+ +8192 KiB  cpu1, weight 512$"),
+        Expect("partition-web", r"^\[cpu0\]   guest web +0x[0-9a-f]+-0x[0-9a-f]+ +131072 KiB  cpu0, weight 256"),
+        Expect("partition-db", r"^\[cpu0\]   guest db +0x[0-9a-f]+-0x[0-9a-f]+ +131072 KiB  cpu1, weight 256"),
+        Expect("partition-alpha", r"^\[cpu0\]   guest alpha +0x[0-9a-f]+-0x[0-9a-f]+ +16384 KiB  cpu0, weight 256"),
+        Expect("partition-beta", r"^\[cpu0\]   guest beta +0x[0-9a-f]+-0x[0-9a-f]+ +8192 KiB  cpu1, weight 128"),
         Expect("partition-delta", r"^\[cpu0\]   guest delta +0x[0-9a-f]+-0x[0-9a-f]+ +4096 KiB  cpu0, .*not started$"),
         Absent("no-loader-error", LOADER + "error"),
         Absent("no-hypervisor-fault", r"PANIC|CPU exception"),

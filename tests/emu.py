@@ -149,6 +149,8 @@ def build_iso(scen, build, workdir):
     for guest, string in scen.guests:
         args += [os.path.join(build, "guests", f"{guest}.elf"), string]
     for path, string in scen.modules:
+        if path.startswith("$BUILD/"):  # made by the build, e.g. the Linux guests' kernels
+            path = os.path.join(build, path[len("$BUILD/"):])
         args += [path if os.path.isabs(path) else os.path.join(ROOT, path), string]
     subprocess.run(args, check=True, env=dict(os.environ, TMPDIR=workdir))
     return iso

@@ -5,6 +5,7 @@
 #include "kernel/log.h"
 #include "kernel/lib.h"
 #include "kernel/x86.h"
+#include "drivers/virt/vmachine.h"
 
 static enum exit_action exit_triple_fault(struct vcpu *vcpu, const struct vmx_exit *exit);
 static enum exit_action exit_ept_violation(struct vcpu *vcpu, const struct vmx_exit *exit);
@@ -42,6 +43,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
 	[EXIT_REASON_WBINVD] = exit_advance, /* caches are shared: a guest's flush is a no-op */
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
+	[EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
 	[EXIT_REASON_RDPMC] = exit_rdpmc,
 	[EXIT_REASON_MCE_DURING_ENTRY] = exit_machine_check,
 };
@@ -78,8 +80,8 @@ void vcpu_dump(struct vcpu *vcpu)
 
 static enum exit_action exit_triple_fault(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
-	guest_stop(vcpu->guest, "triple fault at rip 0x%lx (the guest could not deliver an exception)",
-		   exit->guest_rip);
+	guest_crash(vcpu->guest, "triple fault at rip 0x%lx (the guest could not deliver an exception)",
+		    exit->guest_rip);
 	return EXIT_STOPPED;
 }
 
@@ -91,7 +93,10 @@ static enum exit_action exit_ept_violation(struct vcpu *vcpu, const struct vmx_e
 	const char *access = q & 2 ? "write" : q & 4 ? "instruction fetch" : "read";
 	bool present = (q & (7u << 3)) != 0;
 
-	guest_stop(vcpu->guest, "EPT violation: %s at guest-physical 0x%lx (%s), rip 0x%lx", access,
+	if (vcpu->guest->vm && vmachine_mmio_claims(vcpu->guest->vm, gpa))
+		return exit_mmio(vcpu, exit, gpa);
+
+	guest_crash(vcpu->guest, "EPT violation: %s at guest-physical 0x%lx (%s), rip 0x%lx", access,
 		   gpa, present ? "not permitted" : gpa >= vcpu->guest->ram_size ?
 		   "outside the guest's RAM" : "not mapped", exit->guest_rip);
 	return EXIT_STOPPED;
@@ -137,6 +142,7 @@ enum exit_action vmx_handle_exit(struct vcpu *vcpu)
 		vcpu->exits[exit.reason]++;
 		handler = exit_handlers[exit.reason];
 	}
+	vcpu_reinject_vectoring();
 	if (exit.full_reason & EXIT_REASON_ENTRY_FAILURE) {
 		/* SDM Vol. 3C 27.8: the guest state or MSR loading was refused. */
 		vcpu_dump(vcpu);
@@ -146,7 +152,7 @@ enum exit_action vmx_handle_exit(struct vcpu *vcpu)
 	}
 	if (!handler) {
 		vcpu_dump(vcpu);
-		guest_stop(vcpu->guest, "unhandled VM exit: %s (reason %u), qualification 0x%lx, rip 0x%lx",
+		guest_crash(vcpu->guest, "unhandled VM exit: %s (reason %u), qualification 0x%lx, rip 0x%lx",
 			   vmx_exit_reason_name(exit.reason), exit.reason, exit.qualification,
 			   exit.guest_rip);
 		return EXIT_STOPPED;

@@ -37,6 +37,15 @@ int exit_policy_init(void);
 /* Decodes the exit, counts it, runs its handler. */
 enum exit_action vmx_handle_exit(struct vcpu *vcpu);
 
+/* Interrupts of the guest's virtual platform (vmx/inject.c): injects the highest one the guest
+ * can take now, or asks for an interrupt window. Called before every VM entry. */
+void vcpu_deliver_interrupts(struct vcpu *vcpu);
+/* Re-queues an event the exit interrupted (IDT-vectoring information). */
+void vcpu_reinject_vectoring(void);
+/* The TSC tick of the guest platform's next interrupt, UINT64_MAX when none is due. */
+uint64_t vcpu_next_event(const struct vcpu *vcpu);
+/* Whether the platform has an interrupt for the vCPU (it may be masked by RFLAGS.IF). */
+bool vcpu_interrupt_ready(struct vcpu *vcpu, uint64_t now);
 /* Injects a hardware exception on the next entry, SDM Vol. 3C 24.8.3. */
 void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
 /* The guest's CR0 and CR4 as it reads them: guest-owned bits from the VMCS, the others from the
@@ -51,6 +60,9 @@ void vcpu_dump(struct vcpu *vcpu);
 #define VECTOR_MC 18
 
 enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit);
+enum exit_action exit_interrupt_window(struct vcpu *vcpu, const struct vmx_exit *exit);
+/* An access to a memory-mapped device of the guest's platform at gpa (an EPT violation). */
+enum exit_action exit_mmio(struct vcpu *vcpu, const struct vmx_exit *exit, uint64_t gpa);
 enum exit_action exit_xsetbv(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_rdpmc(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_machine_check(struct vcpu *vcpu, const struct vmx_exit *exit);

@@ -34,6 +34,9 @@ enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit)
 		.vcpu_count = 1,
 		.tsc_hz = tsc_per_ms * 1000,
 		.crystal_hz = CPU_MODEL_CRYSTAL_HZ,
+		/* A guest with a virtual platform has a local APIC with a TSC-deadline timer. */
+		.lapic = vcpu->guest->vm != NULL,
+		.tsc_deadline = vcpu->guest->vm != NULL,
 	};
 	struct cpuid_regs r;
 

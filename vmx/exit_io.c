@@ -3,6 +3,8 @@
 #include "vmx/vmx.h"
 #include "kernel/hypercall.h"
 #include "kernel/log.h"
+#include "kernel/x86.h"
+#include "drivers/virt/vmachine.h"
 
 #define UNHANDLED_IO_REPORTS 4 /* per guest, then only counted */
 
@@ -63,12 +65,24 @@ enum exit_action exit_io(struct vcpu *vcpu, const struct vmx_exit *exit)
 		guest_exit(g, (int)(value & 0xff), "port 0xf4");
 		return EXIT_STOPPED;
 	}
+	if (g->vm) {
+		enum vplat_event event;
+
+		if (vmachine_io(g->vm, io.port, io.size, io.in, &value, rdtsc(), &event)) {
+			if (event != VPLAT_EVENT_NONE) {
+				guest_platform_event(g, event);
+				return EXIT_STOPPED;
+			}
+			goto done;
+		}
+	}
 	if (!io_uart(g, &io, &value)) {
 		if (g->unhandled_io++ < UNHANDLED_IO_REPORTS)
 			log_info("guest %s: %s of unemulated port 0x%x %s", g->name,
 				 io.in ? "read" : "write", io.port,
 				 io.in ? "returns all-ones" : "ignored");
 	}
+done:
 	if (io.in) {
 		/* IN to EAX zero-extends into RAX; AL and AX keep the rest, SDM Vol. 2A IN. */
 		if (io.size == 4)

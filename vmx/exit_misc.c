@@ -8,6 +8,7 @@
 #include "kernel/x86.h"
 #include "drivers/timer.h"
 #include "kernel/vcpu_context.h"
+#include "drivers/virt/vmachine.h"
 
 enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
@@ -15,6 +16,15 @@ enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 	bool interrupts_on = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 
 	vmcs_write(VMCS_GUEST_RIP, exit->guest_rip + exit->instruction_length);
+	if (g->vm && interrupts_on) {
+		/* HLT ends at the next interrupt, SDM Vol. 2A HLT: now, or when its platform's next
+		 * event is due; meanwhile the CPU-mates run (or the CPU sleeps). */
+		if (vcpu_interrupt_ready(vcpu, rdtsc()))
+			return EXIT_RESUME;
+		vcpu->wake_tsc = vcpu_next_event(vcpu);
+		guest_set_state(g, GUEST_HALTED);
+		return EXIT_YIELD;
+	}
 	guest_set_state(g, GUEST_HALTED);
 	/* Nothing can interrupt a guest yet: with or without IF it sleeps until stopped. */
 	log_info("guest %s halted (HLT with interrupts %s at rip 0x%lx)", g->name,
@@ -181,9 +191,13 @@ enum exit_action exit_cr_access(struct vcpu *vcpu, const struct vmx_exit *exit)
 			return EXIT_RESUME;
 		}
 		vcpu->cr8 = (uint8_t)value;
+		if (vcpu->guest->vm)
+			vmachine_set_cr8(vcpu->guest->vm, vcpu->index, vcpu->cr8);
 		return EXIT_ADVANCE;
 	}
 	if (type == 1 && cr == 8) {
+		if (vcpu->guest->vm)
+			vcpu->cr8 = vmachine_cr8(vcpu->guest->vm, vcpu->index);
 		guest_gpr_write(vcpu, reg, vcpu->cr8);
 		return EXIT_ADVANCE;
 	}

@@ -6,6 +6,7 @@
 #include "kernel/log.h"
 #include "kernel/x86.h"
 #include "kernel/lib.h"
+#include "drivers/virt/vmachine.h"
 
 #define MSR_IA32_PLATFORM_ID 0x17
 #define MSR_IA32_DEBUGCTL 0x1d9
@@ -74,6 +75,16 @@ enum exit_action exit_msr_read(struct vcpu *vcpu, const struct vmx_exit *exit)
 	uint64_t value;
 
 	(void)exit;
+	if (vcpu->guest->vm) {
+		int handled = vmachine_msr_read(vcpu->guest->vm, vcpu->index, msr, &value, rdtsc());
+
+		if (handled < 0) {
+			msr_refuse(vcpu, "read", msr);
+			return EXIT_RESUME;
+		}
+		if (handled > 0)
+			goto done;
+	}
 	switch (msr) {
 	case MSR_IA32_EFER:
 		value = vmcs_read(VMCS_GUEST_IA32_EFER);
@@ -104,6 +115,7 @@ enum exit_action exit_msr_read(struct vcpu *vcpu, const struct vmx_exit *exit)
 		msr_refuse(vcpu, "read", msr);
 		return EXIT_RESUME;
 	}
+done:
 	gpr[GPR_RAX] = (uint32_t)value;
 	gpr[GPR_RDX] = value >> 32;
 	return EXIT_ADVANCE;
@@ -116,6 +128,16 @@ enum exit_action exit_msr_write(struct vcpu *vcpu, const struct vmx_exit *exit)
 	uint64_t value = (gpr[GPR_RDX] << 32) | (uint32_t)gpr[GPR_RAX];
 
 	(void)exit;
+	if (vcpu->guest->vm) {
+		int handled = vmachine_msr_write(vcpu->guest->vm, vcpu->index, msr, value, rdtsc());
+
+		if (handled < 0) {
+			msr_refuse(vcpu, "write", msr);
+			return EXIT_RESUME;
+		}
+		if (handled > 0)
+			return EXIT_ADVANCE;
+	}
 	switch (msr) {
 	case MSR_IA32_EFER: {
 		/* LMA is the CPU's to set; the guest writes SCE, LME, NXE. SDM Vol. 3A 2.2.1 */

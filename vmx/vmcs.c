@@ -170,6 +170,38 @@ static void vmcs_setup_guest(struct vcpu *vcpu, uint32_t entry, uint32_t mbi_gpa
 	vcpu->regs.gpr[GPR_RBX] = mbi_gpa;
 }
 
+/* The 64-bit boot protocol's machine state, boot.rst: long mode, paging with the loader's
+ * identity map, __BOOT_CS/__BOOT_DS flat segments, interrupts off, RSI = the zero page. */
+int vmcs_setup_linux(struct vcpu *vcpu, const struct linux_entry *e)
+{
+	struct per_cpu *cpu = this_cpu();
+	enum vmcs_field data[] = { VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_ES_SELECTOR,
+				   VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_FS_SELECTOR,
+				   VMCS_GUEST_GS_SELECTOR };
+
+	cpu->vmcs_errors = 0;
+	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(&vmx_caps, e->cr0, true));
+	vmcs_write(VMCS_CR0_READ_SHADOW, e->cr0);
+	vmcs_write(VMCS_GUEST_CR3, e->cr3);
+	vmcs_write(VMCS_GUEST_CR4, vmx_fix_cr4(&vmx_caps, e->cr4));
+	vmcs_write(VMCS_CR4_READ_SHADOW, e->cr4);
+	vmcs_write(VMCS_GUEST_IA32_EFER, e->efer);
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS, vmx_ctls.entry | ENTRY_IA32E_MODE_GUEST);
+	vmcs_set_segment(VMCS_GUEST_CS_SELECTOR, e->cs, e->cs_ar);
+	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
+		vmcs_set_segment(data[i], e->ds, e->ds_ar);
+	/* IA-32e mode needs a 64-bit busy TSS, SDM Vol. 3C 26.3.1.2 */
+	vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, AR_TSS32_BUSY);
+	vmcs_write(VMCS_GUEST_GDTR_BASE, e->gdt_base);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, e->gdt_limit);
+	vmcs_write(VMCS_GUEST_RFLAGS, e->rflags | 0x2);
+	vmcs_write(VMCS_GUEST_RIP, e->rip);
+	vmcs_write(VMCS_GUEST_RSP, e->zero_page);
+	memset(&vcpu->regs, 0, sizeof(vcpu->regs));
+	vcpu->regs.gpr[GPR_RSI] = e->rsi;
+	return cpu->vmcs_errors ? -E_INVAL : 0;
+}
+
 int vmcs_setup(struct vcpu *vcpu, uint32_t entry, uint32_t mbi_gpa)
 {
 	struct per_cpu *cpu = this_cpu();

@@ -39,6 +39,9 @@ static inline void vmcs_write(enum vmcs_field field, uint64_t value)
 
 /* Builds the VMCS of a vCPU for a 32-bit protected-mode Multiboot start at entry. */
 int vmcs_setup(struct vcpu *vcpu, uint32_t entry, uint32_t mbi_gpa);
+struct linux_entry;
+/* After vmcs_setup: the 64-bit Linux boot protocol's entry state instead of Multiboot's. */
+int vmcs_setup_linux(struct vcpu *vcpu, const struct linux_entry *e);
 /* Makes vcpu's VMCS current on this CPU (VMPTRLD) when it is not already. */
 int vmcs_load(struct vcpu *vcpu);
 /* Releases a vCPU's VMCS (VMCLEAR) and frees it. */

@@ -52,6 +52,8 @@ typedef void (*trap_handler)(struct trap_frame *frame);
  * exits with unexpected_code, unless a handler was set for that vector (it may change frame->eip
  * and return to resume). */
 void idt_init(uint8_t unexpected_code);
+/* The vector of the last fault an exception-table fixup (the *_safe helpers) caught. */
+extern volatile uint32_t guest_last_fault_vector;
 void idt_set_handler(unsigned vector, trap_handler handler);
 const char *exception_name(unsigned vector);
 

@@ -60,10 +60,13 @@ void idt_set_handler(unsigned vector, trap_handler handler)
 		handlers[vector] = handler;
 }
 
+volatile uint32_t guest_last_fault_vector = ~0u;
+
 void trap_dispatch(struct trap_frame *frame)
 {
 	for (const struct extable_entry *e = __extable_start; e < __extable_end; e++) {
 		if (e->fault_eip == frame->eip) {
+			guest_last_fault_vector = frame->vector;
 			frame->eip = e->fixup_eip;
 			return;
 		}

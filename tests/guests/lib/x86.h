@@ -236,4 +236,121 @@ static inline void xmm0_store(uint32_t value[4])
 	__asm__ volatile("movdqu %%xmm0, %0" : "=m"(*(uint32_t(*)[4])value));
 }
 
+/* One instruction that may fault: a fault resumes after it and *ok becomes 0 (the IDT helper
+ * records the vector in guest_last_fault_vector). */
+#define GUEST_SAFE_INSN(insn) \
+	"1: " insn "\n\t"      \
+	"2:\n\t"                \
+	".pushsection .text.fixup, \"ax\"\n\t" \
+	"3: movl $0, %[ok]\n\t" \
+	"jmp 2b\n\t"            \
+	".popsection\n\t"       \
+	GUEST_EXTABLE_ENTRY
+
+static inline bool xsetbv_safe(uint32_t index, uint64_t value)
+{
+	uint32_t ok = 1;
+	__asm__ volatile(GUEST_SAFE_INSN("xsetbv")
+			 : [ok] "+r"(ok)
+			 : "c"(index), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+			 : "memory");
+	return ok != 0;
+}
+
+static inline uint64_t xgetbv(uint32_t index)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline bool rdpmc_safe(uint32_t counter, uint64_t *value)
+{
+	uint32_t lo = 0, hi = 0, ok = 1;
+	__asm__ volatile(GUEST_SAFE_INSN("rdpmc")
+			 : "+a"(lo), "+d"(hi), [ok] "+r"(ok)
+			 : "c"(counter)
+			 : "memory");
+	*value = ((uint64_t)hi << 32) | lo;
+	return ok != 0;
+}
+
+static inline void wbinvd(void)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
+}
+
+static inline void write_cr0(uint32_t v)
+{
+	__asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
+}
+
+static inline uint32_t read_cr2(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr2(uint32_t v)
+{
+	__asm__ volatile("mov %0, %%cr2" ::"r"(v) : "memory");
+}
+
+static inline void write_cr3(uint32_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
+}
+
+static inline bool write_cr4_safe(uint32_t v)
+{
+	uint32_t ok = 1;
+	__asm__ volatile(GUEST_SAFE_INSN("mov %[v], %%cr4") : [ok] "+r"(ok) : [v] "r"(v) : "memory");
+	return ok != 0;
+}
+
+#define GUEST_DR_ACCESSORS(n)                                                   \
+	static inline uint32_t read_dr##n(void)                                 \
+	{                                                                       \
+		uint32_t v;                                                     \
+		__asm__ volatile("mov %%dr" #n ", %0" : "=r"(v));               \
+		return v;                                                       \
+	}                                                                       \
+	static inline void write_dr##n(uint32_t v)                              \
+	{                                                                       \
+		__asm__ volatile("mov %0, %%dr" #n ::"r"(v));                   \
+	}
+GUEST_DR_ACCESSORS(0)
+GUEST_DR_ACCESSORS(1)
+GUEST_DR_ACCESSORS(2)
+GUEST_DR_ACCESSORS(3)
+GUEST_DR_ACCESSORS(6)
+GUEST_DR_ACCESSORS(7)
+#undef GUEST_DR_ACCESSORS
+
+/* The x87 control word and MXCSR, SDM Vol. 1 8.1.5 and 10.2.3. */
+static inline uint16_t fpu_control_word(void)
+{
+	uint16_t v;
+	__asm__ volatile("fnstcw %0" : "=m"(v));
+	return v;
+}
+
+static inline uint32_t mxcsr_read(void)
+{
+	uint32_t v;
+	__asm__ volatile("stmxcsr %0" : "=m"(v));
+	return v;
+}
+
+static inline void mxcsr_write(uint32_t v)
+{
+	__asm__ volatile("ldmxcsr %0" ::"m"(v));
+}
+
+static inline void fpu_control_word_write(uint16_t v)
+{
+	__asm__ volatile("fldcw %0" ::"m"(v));
+}
+
 #endif

@@ -1,0 +1,356 @@
+/* Host tests of a guest's virtual PC as a whole: the chipset wiring between the device models
+ * (PIT -> I/O APIC pin 2 -> LAPIC, PIC -> LINT0 ExtINT, UART line, level EOIs), port, MMIO and
+ * MSR routing, and the power events. */
+#include "tests/unit/test.h"
+#include "drivers/virt/vmachine.h"
+
+TEST_MAIN_GLOBALS;
+
+#define TSC_HZ 100000000ull /* 100 MHz: 100000 ticks a millisecond */
+#define MS (TSC_HZ / 1000)
+
+static struct vmachine m;
+
+static void setup(void)
+{
+	vmachine_init(&m, 1, TSC_HZ, 25000000, 1700000000ull, 0, 64ull << 20, 0);
+}
+
+static void io_out(uint16_t port, uint32_t value, uint64_t now)
+{
+	enum vplat_event ev;
+
+	CHECK(vmachine_io(&m, port, 1, false, &value, now, &ev));
+}
+
+static uint32_t io_in(uint16_t port, unsigned size, uint64_t now)
+{
+	enum vplat_event ev;
+	uint32_t value = 0;
+
+	CHECK(vmachine_io(&m, port, size, true, &value, now, &ev));
+	return value;
+}
+
+static void mmio_write(uint64_t gpa, uint32_t value, uint64_t now)
+{
+	uint64_t v = value;
+
+	CHECK(vmachine_mmio(&m, 0, gpa, 4, true, &v, now));
+}
+
+static uint32_t mmio_read(uint64_t gpa, uint64_t now)
+{
+	uint64_t v = 0;
+
+	CHECK(vmachine_mmio(&m, 0, gpa, 4, false, &v, now));
+	return (uint32_t)v;
+}
+
+/* Redirection entry pin: vector, edge/level, unmasked, physical destination 0. */
+static void ioapic_route(unsigned pin, uint8_t vector, bool level)
+{
+	mmio_write(VPLAT_IOAPIC_BASE, 0x10 + 2 * pin, 0);
+	mmio_write(VPLAT_IOAPIC_BASE + 0x10, vector | (level ? 1u << 15 : 0), 0);
+	mmio_write(VPLAT_IOAPIC_BASE, 0x11 + 2 * pin, 0);
+	mmio_write(VPLAT_IOAPIC_BASE + 0x10, 0, 0);
+}
+
+static void pit_periodic_1ms(uint64_t now)
+{
+	io_out(0x43, 0x34, now); /* channel 0, LSB then MSB, mode 2 */
+	io_out(0x40, 1193 & 0xff, now);
+	io_out(0x40, 1193 >> 8, now);
+}
+
+static void test_pit_through_ioapic_pin2(void)
+{
+	uint64_t t;
+
+	setup();
+	ioapic_route(2, 0x30, false);
+	pit_periodic_1ms(0);
+	vmachine_update(&m, MS / 2);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
+	t = vmachine_next_event(&m, 0);
+	CHECK(t > 0 && t <= MS + MS / 100);
+	vmachine_update(&m, MS + MS / 10);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x30);
+	CHECK_EQ(vmachine_ack(&m, 0, 0x30), 0x30);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
+	CHECK_EQ(m.pit_irqs, 1);
+	/* In service until EOI: the next tick is pending but waits behind it (same class). */
+	vmachine_update(&m, 2 * MS + MS / 10);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
+	mmio_write(VPLAT_LAPIC_BASE + VLAPIC_REG_EOI, 0, 2 * MS + MS / 10);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x30);
+	/* Masked pin 0 of the I/O APIC is not where the PIT goes. */
+	CHECK_EQ(vioapic_redir(&m.ioapic, 0) & 0xff, 0);
+}
+
+static void test_pic_virtual_wire(void)
+{
+	setup();
+	/* Linux's init_8259A: ICW1-4 with vectors 0x30/0x38, then unmask IRQ 0. */
+	io_out(0x20, 0x11, 0);
+	io_out(0x21, 0x30, 0);
+	io_out(0x21, 0x04, 0);
+	io_out(0x21, 0x01, 0);
+	io_out(0xa0, 0x11, 0);
+	io_out(0xa1, 0x38, 0);
+	io_out(0xa1, 0x02, 0);
+	io_out(0xa1, 0x01, 0);
+	io_out(0x21, 0xfe, 0);
+	CHECK_EQ(io_in(0x21, 1, 0), 0xfe);
+	pit_periodic_1ms(0);
+	vmachine_update(&m, MS + MS / 10);
+	/* The PIC's INTR reaches the CPU through LINT0 in ExtINT mode; INTA gives its vector. */
+	CHECK_EQ(vmachine_pending_vector(&m, 0), 256);
+	CHECK_EQ(vmachine_ack(&m, 0, 256), 0x30);
+	CHECK_EQ(m.extint_irqs, 1);
+	io_out(0x20, 0x20, MS + MS / 10); /* EOI */
+	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
+}
+
+static void test_uart_level_line(void)
+{
+	setup();
+	ioapic_route(4, 0x24, false);
+	vmachine_set_isa_irq(&m, 4, true);
+	vmachine_update(&m, 10);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x24);
+	vmachine_ack(&m, 0, 0x24);
+	mmio_write(VPLAT_LAPIC_BASE + VLAPIC_REG_EOI, 0, 20);
+	/* Edge pin: no second interrupt while the line stays high, one more after it drops and rises. */
+	vmachine_update(&m, 30);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
+	vmachine_set_isa_irq(&m, 4, false);
+	vmachine_set_isa_irq(&m, 4, true);
+	vmachine_update(&m, 40);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x24);
+}
+
+static void test_level_eoi_returns_to_ioapic(void)
+{
+	setup();
+	ioapic_route(10, 0x49, true); /* pin 9 is the SCI */
+	vmachine_set_isa_irq(&m, 10, true);
+	vmachine_update(&m, 10);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x49);
+	vmachine_ack(&m, 0, 0x49);
+	CHECK(vioapic_redir(&m.ioapic, 10) & (1u << 14)); /* remote IRR */
+	mmio_write(VPLAT_LAPIC_BASE + VLAPIC_REG_EOI, 0, 20);
+	vmachine_update(&m, 30);
+	/* Still asserted: delivered again after the EOI reached the I/O APIC. */
+	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x49);
+	vmachine_ack(&m, 0, 0x49);
+	vmachine_set_isa_irq(&m, 10, false);
+	mmio_write(VPLAT_LAPIC_BASE + VLAPIC_REG_EOI, 0, 40);
+	vmachine_update(&m, 50);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
+	CHECK_EQ(vioapic_redir(&m.ioapic, 10) & (1u << 14), 0);
+}
+
+static void test_msrs_and_tsc_deadline(void)
+{
+	uint64_t v = 0;
+
+	setup();
+	CHECK_EQ(vmachine_msr_read(&m, 0, 0x1b, &v, 0), 1);
+	CHECK_EQ(v, 0xfee00000ull | (1u << 11) | (1u << 8));
+	CHECK_EQ(vmachine_msr_read(&m, 0, 0x10, &v, 0), 0); /* not the platform's */
+	/* x2APIC is not offered: its MSRs fault. */
+	CHECK(vmachine_msr_read(&m, 0, 0x802, &v, 0) < 0);
+	CHECK(vmachine_msr_write(&m, 0, 0x1b, 0xfee00000ull | (3u << 10) | (1u << 8), 0) < 0);
+	/* TSC-deadline timer: LVT timer mode 2, vector 0xec. */
+	mmio_write(VPLAT_LAPIC_BASE + VLAPIC_REG_LVT_TIMER, VLAPIC_LVT_TIMER_TSC_DEADLINE | 0xec, 0);
+	CHECK_EQ(vmachine_msr_write(&m, 0, 0x6e0, 5 * MS, 0), 1);
+	CHECK_EQ(vmachine_msr_read(&m, 0, 0x6e0, &v, 0), 1);
+	CHECK_EQ(v, 5 * MS);
+	CHECK_EQ(vmachine_next_event(&m, 0), 5 * MS);
+	vmachine_update(&m, 5 * MS - 1);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
+	vmachine_update(&m, 5 * MS);
+	CHECK_EQ(vmachine_pending_vector(&m, 0), 0xec);
+	vmachine_ack(&m, 0, 0xec);
+	CHECK_EQ(m.timer_irqs, 1);
+	/* CR8 is the TPR's class. */
+	vmachine_set_cr8(&m, 0, 0xe);
+	CHECK_EQ(mmio_read(VPLAT_LAPIC_BASE + VLAPIC_REG_TPR, 0), 0xe0);
+	CHECK_EQ(vmachine_cr8(&m, 0), 0xe);
+}
+
+static void test_ports_and_power_events(void)
+{
+	enum vplat_event ev;
+	uint32_t v, t0, t1;
+
+	setup();
+	/* RTC: binary/BCD per register B; the year register of 2023-11-14 (1700000000 s). */
+	io_out(0x70, 0x09, 0);
+	CHECK_EQ(io_in(0x71, 1, 0), 0x23);
+	/* PM timer at 3.579545 MHz: 1 ms is about 3580 counts. */
+	t0 = io_in(VPLAT_PM_TMR_BLK, 4, 0);
+	t1 = io_in(VPLAT_PM_TMR_BLK, 4, MS);
+	CHECK(((t1 - t0) & 0xffffff) >= 3578 && ((t1 - t0) & 0xffffff) <= 3581);
+	/* 0xcf9: 0x02 alone is no reset; 0x06 is. */
+	v = 0x02;
+	CHECK(vmachine_io(&m, 0xcf9, 1, false, &v, 0, &ev));
+	CHECK_EQ(ev, VPLAT_EVENT_NONE);
+	v = 0x06;
+	CHECK(vmachine_io(&m, 0xcf9, 1, false, &v, 0, &ev));
+	CHECK_EQ(ev, VPLAT_EVENT_REBOOT);
+	v = 0xfe;
+	CHECK(vmachine_io(&m, 0x64, 1, false, &v, 0, &ev));
+	CHECK_EQ(ev, VPLAT_EVENT_REBOOT);
+	/* ACPI S5: SLP_TYP 5, SLP_EN. */
+	v = (VPLAT_S5_SLP_TYP << 10) | (1u << 13);
+	CHECK(vmachine_io(&m, VPLAT_PM1A_CNT_BLK, 2, false, &v, 0, &ev));
+	CHECK_EQ(ev, VPLAT_EVENT_POWEROFF);
+	/* Ports no device decodes are the caller's (PCI configuration, VGA). */
+	CHECK(!vmachine_io(&m, 0xcf8, 4, true, &v, 0, &ev));
+	CHECK(!vmachine_io(&m, 0x3d4, 1, false, &v, 0, &ev));
+	CHECK(m.io_accesses >= 6);
+}
+
+static void test_mmio_claims(void)
+{
+	uint64_t v = 0;
+
+	setup();
+	CHECK(vmachine_mmio_claims(&m, VPLAT_LAPIC_BASE));
+	CHECK(vmachine_mmio_claims(&m, VPLAT_LAPIC_BASE + 0xff0));
+	CHECK(vmachine_mmio_claims(&m, VPLAT_IOAPIC_BASE + 0x10));
+	CHECK(!vmachine_mmio_claims(&m, VPLAT_LAPIC_BASE + 0x1000));
+	CHECK(!vmachine_mmio_claims(&m, 0xfed00000ull)); /* no HPET */
+	CHECK(!vmachine_mmio_claims(&m, 0x1000));
+	/* Only aligned 32-bit accesses are decoded. */
+	CHECK(!vmachine_mmio(&m, 0, VPLAT_LAPIC_BASE + 0x20, 1, false, &v, 0));
+	CHECK(!vmachine_mmio(&m, 0, VPLAT_LAPIC_BASE + 0x22, 4, false, &v, 0));
+	CHECK(!vmachine_mmio(&m, 0, VPLAT_IOAPIC_BASE + 0x200, 4, false, &v, 0));
+	CHECK_EQ(mmio_read(VPLAT_LAPIC_BASE + VLAPIC_REG_VERSION, 0), VLAPIC_VERSION);
+	mmio_write(VPLAT_IOAPIC_BASE, 1, 0);
+	CHECK_EQ(mmio_read(VPLAT_IOAPIC_BASE + 0x10, 0) & 0xff, 0x20); /* I/O APIC version */
+}
+
+
+/* Four vCPUs: APIC IDs 0-3, the APs waiting for INIT-SIPI. */
+static void setup_smp(void)
+{
+	vmachine_init(&m, 4, TSC_HZ, 25000000, 1700000000ull, 0, 64ull << 20, 0);
+	for (unsigned i = 0; i < 4; i++)
+		vlapic_mmio_write(&m.lapic[i], VLAPIC_REG_SVR, 0x1ff, 0);
+}
+
+/* An xAPIC ICR write by vCPU from: high (destination) first, then low. */
+static void send_ipi(unsigned from, uint32_t dest, uint32_t low)
+{
+	vlapic_mmio_write(&m.lapic[from], VLAPIC_REG_ICR_HIGH, dest << 24, 0);
+	vlapic_mmio_write(&m.lapic[from], VLAPIC_REG_ICR_LOW, low, 0);
+	vmachine_update(&m, 1);
+}
+
+static void test_init_sipi_start_up(void)
+{
+	uint8_t vector = 0;
+
+	setup_smp();
+	CHECK(!m.wait_sipi[0]);
+	CHECK(m.wait_sipi[1] && m.wait_sipi[3]);
+	/* A SIPI before any INIT to a waiting AP starts it (power-on wait-for-SIPI). */
+	send_ipi(0, 1, (APIC_DM_INIT << 8) | (1u << 14));
+	CHECK_EQ(vmachine_take_kicks(&m), 1u << 1);
+	CHECK_EQ(vmachine_take_start(&m, 1, &vector), VMACHINE_START_INIT);
+	send_ipi(0, 1, (APIC_DM_INIT << 8) | (1u << 15)); /* level de-assert: ignored */
+	CHECK_EQ(vmachine_take_start(&m, 1, &vector), VMACHINE_START_NONE);
+	send_ipi(0, 1, (APIC_DM_STARTUP << 8) | 0x9a);
+	CHECK_EQ(vmachine_take_start(&m, 1, &vector), VMACHINE_START_SIPI);
+	CHECK_EQ(vector, 0x9a);
+	/* The second SIPI of INIT-SIPI-SIPI finds it running: ignored. */
+	send_ipi(0, 1, (APIC_DM_STARTUP << 8) | 0x9a);
+	CHECK_EQ(vmachine_take_start(&m, 1, &vector), VMACHINE_START_NONE);
+	/* Nothing reached vCPU 2 or 3. */
+	CHECK_EQ(vmachine_take_start(&m, 2, &vector), VMACHINE_START_NONE);
+	CHECK(m.wait_sipi[2]);
+}
+
+static void test_ipis_stay_in_the_guest(void)
+{
+	setup_smp();
+	/* Fixed IPI to APIC ID 2. */
+	send_ipi(0, 2, (APIC_DM_FIXED << 8) | 0xf1);
+	CHECK_EQ(vmachine_take_kicks(&m), 1u << 2);
+	CHECK_EQ(vmachine_pending_vector(&m, 2), 0xf1);
+	CHECK_EQ(vmachine_pending_vector(&m, 1), -1);
+	vmachine_ack(&m, 2, 0xf1);
+	/* An APIC ID the guest does not have (another guest's, a physical CPU's): nobody. */
+	send_ipi(0, 7, (APIC_DM_FIXED << 8) | 0xf2);
+	send_ipi(0, 7, (APIC_DM_INIT << 8) | (1u << 14));
+	CHECK_EQ(vmachine_take_kicks(&m), 0);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_EQ(vmachine_pending_vector(&m, i), -1);
+	/* All-but-self from vCPU 1: 0, 2, 3. */
+	send_ipi(1, 0, (APIC_DEST_ALL_BUT_SELF << 18) | 0xf3);
+	CHECK_EQ(vmachine_take_kicks(&m), 0xd);
+	CHECK_EQ(vmachine_pending_vector(&m, 1), -1);
+	CHECK_EQ(vmachine_pending_vector(&m, 3), 0xf3);
+	/* Self. */
+	send_ipi(3, 0, (APIC_DEST_SELF << 18) | 0xf4);
+	CHECK_EQ(vmachine_pending_vector(&m, 3), 0xf4);
+	/* Broadcast 0xff physical: everyone, sender too. */
+	setup_smp();
+	send_ipi(0, 0xff, 0xf5);
+	CHECK_EQ(vmachine_take_kicks(&m), 0xf);
+	/* NMI to vCPU 3. */
+	send_ipi(0, 3, APIC_DM_NMI << 8);
+	CHECK(vmachine_take_nmi(&m, 3));
+	CHECK(!vmachine_take_nmi(&m, 3));
+	CHECK(!vmachine_take_nmi(&m, 0));
+	CHECK_EQ(m.ipis, 2);
+}
+
+static void test_logical_and_lowest_priority(void)
+{
+	setup_smp();
+	/* Flat logical: vCPU i gets LDR bit i. */
+	for (unsigned i = 0; i < 4; i++)
+		vlapic_mmio_write(&m.lapic[i], VLAPIC_REG_LDR, (1u << i) << 24, 0);
+	send_ipi(0, 0x0a, (1u << 11) | 0xe1); /* logical, vCPUs 1 and 3 */
+	CHECK_EQ(vmachine_take_kicks(&m), 0xa);
+	/* Lowest priority among 1, 2 and 3: vCPU 2 has the lowest TPR. */
+	vmachine_set_cr8(&m, 1, 5);
+	vmachine_set_cr8(&m, 3, 5);
+	vmachine_take_kicks(&m);
+	send_ipi(0, 0x0e, (1u << 11) | (APIC_DM_LOWEST << 8) | 0xe2);
+	CHECK_EQ(vmachine_take_kicks(&m), 1u << 2);
+	/* The I/O APIC reaches only the guest's vCPUs too: pin 4 to APIC ID 3. */
+	mmio_write(VPLAT_IOAPIC_BASE, 0x10 + 8, 0);
+	mmio_write(VPLAT_IOAPIC_BASE + 0x10, 0x44, 0);
+	mmio_write(VPLAT_IOAPIC_BASE, 0x11 + 8, 0);
+	mmio_write(VPLAT_IOAPIC_BASE + 0x10, 3u << 24, 0);
+	vmachine_set_isa_irq(&m, 4, true);
+	vmachine_update(&m, 2);
+	CHECK_EQ(vmachine_take_kicks(&m), 1u << 3);
+	CHECK(m.lapic[3].irr[0x44 / 32] & (1u << (0x44 % 32)));
+	CHECK(!(m.lapic[2].irr[0x44 / 32] & (1u << (0x44 % 32))));
+	/* Each vCPU's LAPIC page is its own. */
+	CHECK_EQ(vlapic_mmio_read(&m.lapic[2], VLAPIC_REG_ID, 0) >> 24, 2);
+	uint64_t v = 0;
+	CHECK(vmachine_mmio(&m, 2, VPLAT_LAPIC_BASE + VLAPIC_REG_ID, 4, false, &v, 0));
+	CHECK_EQ(v >> 24, 2);
+}
+
+int main(void)
+{
+	RUN_TEST(test_pit_through_ioapic_pin2);
+	RUN_TEST(test_pic_virtual_wire);
+	RUN_TEST(test_uart_level_line);
+	RUN_TEST(test_level_eoi_returns_to_ioapic);
+	RUN_TEST(test_msrs_and_tsc_deadline);
+	RUN_TEST(test_ports_and_power_events);
+	RUN_TEST(test_mmio_claims);
+	RUN_TEST(test_init_sipi_start_up);
+	RUN_TEST(test_ipis_stay_in_the_guest);
+	RUN_TEST(test_logical_and_lowest_priority);
+	return test_any_failed;
+}
