@@ -23,7 +23,8 @@ KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c
 	kernel/line_edit.c
 KERNEL_SRCS += kernel/insn.c kernel/pagewalk.c
 KERNEL_SRCS += kernel/sanitize.c kernel/txq_share.c
-VMX_SRCS := vmx/inject.c vmx/exit_mmio.c vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
+KERNEL_SRCS += kernel/cpuid_cache.c
+VMX_SRCS := vmx/fastpath.c vmx/inject.c vmx/exit_mmio.c vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
 DRIVER_SRCS := drivers/rtc.c drivers/virt/vmachine.c drivers/uart.c drivers/virt/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c drivers/acpi.c drivers/virt/vioapic.c drivers/virt/vpic.c drivers/virt/vpit.c drivers/virt/vrtc.c drivers/virt/vpm.c
 DRIVER_SRCS += drivers/virt/vlapic.c
@@ -54,6 +55,8 @@ $(BUILD)/asm-defines.h: kernel/asm_defines.c kernel/guest.h vmx/vmcs.h
 	$(CC) $(KERNEL_CFLAGS) -S -o $(BUILD)/asm_defines.s $<
 	sed -n 's/.*->\([A-Z_0-9]*\) \([0-9]*\).*/#define \1 \2/p' $(BUILD)/asm_defines.s > $@
 $(BUILD)/obj/vmx/vmexit.S.o: $(BUILD)/asm-defines.h
+# The exit fast path counts instructions: no frame pointer there (vmx/fastpath.c).
+$(BUILD)/obj/vmx/fastpath.c.o: KERNEL_CFLAGS += -fomit-frame-pointer
 
 $(KERNEL_ELF): $(KERNEL_OBJS) linker.ld
 	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)

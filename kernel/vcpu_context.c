@@ -60,6 +60,8 @@ void vcpu_context_reset(struct vcpu_context *c)
 	c->xsave[25] = 0x1f;
 	c->xcr0 = XSTATE_X87;
 	c->dr6 = 0xffff0ff0ull;
+	cpuid_cache_clear(&c->cpuid);
+	c->fast_action = -1;
 }
 
 /* XSAVE with every guest component enabled, so a component one guest never enabled still

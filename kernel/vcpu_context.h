@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "kernel/cpuid_cache.h"
 
 #define VCPU_XSAVE_AREA 4096
 
@@ -14,6 +15,9 @@ struct vcpu_context {
 	uint64_t cr2;
 	uint64_t dr[4], dr6;
 	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
+	/* Not switched, only reset with the rest: the exit fast path's per-vCPU state (vmx/fastpath.c) */
+	struct cpuid_cache cpuid;  /* answers of the virtual CPU model, per vCPU */
+	int fast_action;           /* an exit action the fast path left for the run loop, or -1 */
 };
 
 /* What this machine offers guests for XSAVE, found once on the boot CPU. */
@@ -30,7 +34,7 @@ void xstate_init(void);
 /* Sets CR4.OSXSAVE on this CPU when the CPU has XSAVE (cpu_init calls it). */
 void xstate_cpu_enable(void);
 /* The architectural reset state, SDM Vol. 3A 9.1.1 Table 9-1: FCW 0x37f, MXCSR 0x1f80,
- * XCR0 = 1, DR6 0xffff0ff0, all else zero. */
+ * XCR0 = 1, DR6 0xffff0ff0, all else zero; no CPUID answer remembered. */
 void vcpu_context_reset(struct vcpu_context *c);
 /* Saves from's state (unless NULL) from the CPU and loads to's. */
 void vcpu_context_switch(struct vcpu_context *from, const struct vcpu_context *to);

@@ -6,6 +6,7 @@
 #include "kernel/lib.h"
 #include "kernel/x86.h"
 #include "drivers/virt/vmachine.h"
+#include "vmx/fastpath.h"
 
 static enum exit_action exit_triple_fault(struct vcpu *vcpu, const struct vmx_exit *exit);
 static enum exit_action exit_ept_violation(struct vcpu *vcpu, const struct vmx_exit *exit);
@@ -128,7 +129,11 @@ enum exit_action vmx_handle_exit(struct vcpu *vcpu)
 	struct vmx_exit exit;
 	exit_handler_fn handler = NULL;
 	enum exit_action action;
+	int fast_action = fastpath_take_action(vcpu);
 
+	/* Handled, counted and decided by the fast path already (vmx/fastpath.c) */
+	if (fast_action >= 0)
+		return (enum exit_action)fast_action;
 	exit.full_reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
 	exit.reason = exit.full_reason & 0xffff;
 	exit.qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);

@@ -43,6 +43,8 @@ enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit)
 	(void)exit;
 	cpuid(leaf, subleaf, &r);
 	cpu_model_cpuid(leaf, subleaf, &r, &ctx);
+	/* The fast path answers this leaf from now on when it cannot change during the run */
+	cpuid_cache_fill(&vcpu->context.cpuid, leaf, subleaf, r.eax, r.ebx, r.ecx, r.edx);
 	gpr[GPR_RAX] = r.eax;
 	gpr[GPR_RBX] = r.ebx;
 	gpr[GPR_RCX] = r.ecx;

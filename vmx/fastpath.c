@@ -1,0 +1,159 @@
+/* The VM-exit fast path. CPUID, VMCALL, port I/O, RDMSR/WRMSR, HLT, interrupt windows and the
+ * preemption timer are handled right from the exit stub: only the guest registers these
+ * handlers touch were stored, the VMCS fields they need are read, the exit is counted, and the
+ * guest is resumed without the run loop unless the handler wants the loop (a yield, the timer,
+ * a stop). Every other reason takes the full path (vmx/exit.c). */
+#include "vmx/fastpath.h"
+#include "vmx/exit.h"
+#include "vmx/vmx.h"
+#include "kernel/hypercall.h"
+
+#define INTERRUPTIBILITY_STI_MOVSS 3ull /* blocking by STI and by MOV SS, SDM Vol. 3C 24.4.2 */
+
+/* The reasons handled here. All but the last two are caused by an instruction, so no event
+ * delivery was under way (no IDT-vectoring information, SDM Vol. 3C 27.2.4). */
+#define FAST_REASONS ((1ull << EXIT_REASON_CPUID) | (1ull << EXIT_REASON_VMCALL) |          \
+		      (1ull << EXIT_REASON_IO_INSTRUCTION) | (1ull << EXIT_REASON_MSR_READ) |   \
+		      (1ull << EXIT_REASON_MSR_WRITE) | (1ull << EXIT_REASON_HLT) |             \
+		      (1ull << EXIT_REASON_INTERRUPT_WINDOW) | (1ull << EXIT_REASON_PREEMPTION_TIMER))
+_Static_assert(EXIT_REASON_PREEMPTION_TIMER < 64, "FAST_REASONS is a 64-bit set");
+
+int fastpath_take_action(struct vcpu *vcpu)
+{
+	int action = vcpu->context.fast_action;
+
+	vcpu->context.fast_action = -1;
+	return action;
+}
+
+/* Emulated: skip the instruction; that ends STI/MOV-SS blocking, SDM Vol. 3C 26.4.1.2 */
+static inline void fast_advance(uint64_t rip, uint32_t length)
+{
+	uint64_t blocking;
+
+	vmwrite_unchecked(VMCS_GUEST_RIP, rip + length);
+	blocking = vmread_unchecked(VMCS_GUEST_INTERRUPTIBILITY_STATE);
+	if (blocking & INTERRUPTIBILITY_STI_MOVSS)
+		vmwrite_unchecked(VMCS_GUEST_INTERRUPTIBILITY_STATE, blocking & ~INTERRUPTIBILITY_STI_MOVSS);
+}
+
+static inline void fast_count(struct vcpu *vcpu, uint32_t reason, uint64_t qualification)
+{
+	vcpu->exits_total++;
+	vcpu->exits[reason]++;
+	vcpu->last_exit_reason = reason;
+	vcpu->last_exit_qualification = qualification;
+}
+
+/* A byte to or from the guest's 16550, the most frequent port: straight to the model, without
+ * exit_io's general decoding (string I/O and wider accesses go there). @return handled */
+static inline bool fast_uart(struct vcpu *vcpu, uint64_t qualification)
+{
+	struct guest *g = vcpu->guest;
+	unsigned reg = (uint16_t)(qualification >> 16) - GUEST_UART_PORT;
+	uint64_t *rax = &vcpu->regs.gpr[GPR_RAX];
+
+	/* I/O qualification, SDM Vol. 3C Table 28-5: size - 1 in bits 2:0, string in bit 4 */
+	if ((qualification & 0x17) || reg > 7)
+		return false;
+	spin_lock(&g->uart_lock);
+	if (qualification & 8) /* IN AL, DX keeps the rest of RAX, SDM Vol. 2A IN */
+		*rax = (*rax & ~0xffull) | vuart_read(&g->uart, reg);
+	else
+		vuart_write(&g->uart, reg, (uint8_t)*rax);
+	spin_unlock(&g->uart_lock);
+	return true;
+}
+
+int vmx_exit_cpuid_leaf(struct vcpu *vcpu)
+{
+	uint64_t *gpr = vcpu->regs.gpr;
+	const struct cpuid_cache_entry *e;
+
+	/* A guest with a platform has interrupts to check before the entry: the second level */
+	if (vcpu->guest->vm)
+		return 0;
+	e = cpuid_cache_lookup(&vcpu->context.cpuid, (uint32_t)gpr[GPR_RAX], (uint32_t)gpr[GPR_RCX]);
+	if (!e)
+		return 0;
+	gpr[GPR_RAX] = e->eax;
+	gpr[GPR_RBX] = e->ebx;
+	gpr[GPR_RCX] = e->ecx;
+	gpr[GPR_RDX] = e->edx;
+	/* CPUID's exit qualification is cleared, SDM Vol. 3C 28.2.1 */
+	fast_count(vcpu, EXIT_REASON_CPUID, 0);
+	fast_advance(vmread_unchecked(VMCS_GUEST_RIP),
+		     (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH));
+	return 1;
+}
+
+int vmx_exit_vmcall_leaf(struct vcpu *vcpu)
+{
+	uint64_t *gpr = vcpu->regs.gpr;
+
+	/* HC_NOP from ring 0 (SS.DPL is the CPL, SDM Vol. 3A 5.5); the rest: exit_vmcall */
+	if (vcpu->guest->vm || (uint32_t)gpr[GPR_RAX] != HC_NOP ||
+	    ((vmread_unchecked(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3))
+		return 0;
+	gpr[GPR_RAX] = 0;
+	fast_count(vcpu, EXIT_REASON_VMCALL, 0);
+	fast_advance(vmread_unchecked(VMCS_GUEST_RIP),
+		     (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH));
+	return 1;
+}
+
+int vmx_exit_fast(struct vcpu *vcpu)
+{
+	struct vmx_exit exit;
+	enum exit_action action;
+
+	exit.full_reason = (uint32_t)vmread_unchecked(VMCS_VM_EXIT_REASON);
+	/* An entry failure (bit 31) or a reason not listed: the full path */
+	if (exit.full_reason >= 64 || !((FAST_REASONS >> exit.full_reason) & 1))
+		return 0;
+	exit.reason = exit.full_reason;
+	exit.qualification = exit.reason == EXIT_REASON_IO_INSTRUCTION ?
+			     vmread_unchecked(VMCS_EXIT_QUALIFICATION) : 0;
+	exit.guest_rip = vmread_unchecked(VMCS_GUEST_RIP);
+	exit.instruction_length = (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH);
+	/* The other reasons here clear the qualification, SDM Vol. 3C 28.2.1 */
+	fast_count(vcpu, exit.reason, exit.qualification);
+
+	switch (exit.reason) {
+	case EXIT_REASON_CPUID:
+		action = exit_cpuid(vcpu, &exit);
+		break;
+	case EXIT_REASON_VMCALL:
+		action = exit_vmcall(vcpu, &exit);
+		break;
+	case EXIT_REASON_IO_INSTRUCTION:
+		action = fast_uart(vcpu, exit.qualification) ? EXIT_ADVANCE : exit_io(vcpu, &exit);
+		break;
+	case EXIT_REASON_MSR_READ:
+		action = exit_msr_read(vcpu, &exit);
+		break;
+	case EXIT_REASON_MSR_WRITE:
+		action = exit_msr_write(vcpu, &exit);
+		break;
+	case EXIT_REASON_HLT:
+		action = exit_hlt(vcpu, &exit);
+		break;
+	default:
+		/* The timer and interrupt windows come between instructions, perhaps right after an
+		 * entry that injected an event: one that did not get through is queued again. */
+		vcpu_reinject_vectoring();
+		action = exit.reason == EXIT_REASON_PREEMPTION_TIMER ? EXIT_TIMER :
+			 exit_interrupt_window(vcpu, &exit);
+		break;
+	}
+	if (action == EXIT_ADVANCE) {
+		fast_advance(exit.guest_rip, exit.instruction_length);
+	} else if (action != EXIT_RESUME) {
+		vcpu->context.fast_action = (int)action; /* a yield, the timer, a stop: the loop's */
+		return 0;
+	}
+	/* The entry path: what the guest's platform has for it now (vmx/inject.c) */
+	if (vcpu->guest->vm)
+		vcpu_deliver_interrupts(vcpu);
+	return 1;
+}
