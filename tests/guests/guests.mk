@@ -2,6 +2,7 @@
 # plus the small library in tests/guests/lib/. Included from the top-level Makefile.
 GUEST_NAMES := demo aout eptpast triple vmxon hcall halt spin memhog probe lapic ports counter echo fpu cr8 dregs fresh xsave hostres features
 GUEST_NAMES += neighbour forge flood
+GUEST_NAMES += exitloop
 # Guests whose header uses the a.out kludge (flag 16) instead of the ELF program headers.
 GUEST_AOUT_NAMES := aout
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
