@@ -107,11 +107,31 @@ static void ept_sizes(char *buf, size_t size, const struct guest *g)
 	}
 }
 
+/* "0", "0-1", "1,3,5-7": a guest's CPUs as its partition-map line shows them. */
+static void cpu_list(char *buf, size_t size, uint64_t mask)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned cpu = 0; cpu < 64 && n + 12 < size; cpu++) {
+		unsigned last = cpu;
+
+		if (!(mask & (1ull << cpu)))
+			continue;
+		while (last + 1 < 64 && (mask & (1ull << (last + 1))))
+			last++;
+		n += (size_t)fmt_snprintf(buf + n, size - n, last > cpu ? "%s%u-%u" : "%s%u",
+					  n ? "," : "", cpu, last);
+		cpu = last;
+	}
+}
+
 void guests_print_map(void)
 {
 	unsigned order[MAX_GUESTS], n = plan_order(&plan, order);
 	int width = 10; /* "hypervisor" */
 	char pages[64];
+	char cpus[64];
 
 	for (unsigned i = 0; i < n; i++)
 		width = MAX(width, (int)strlen(config.guests[order[i]].name) + 6);
@@ -128,10 +148,10 @@ void guests_print_map(void)
 		if (gc->refused)
 			continue;
 		ept_sizes(pages, sizeof(pages), guest_of(gc));
-		log_info("  guest %-*s 0x%010lx-0x%010lx %9lu KiB  cpu%u, weight %u%s%s", width - 6,
+		cpu_list(cpus, sizeof(cpus), gc->cpu_mask);
+		log_info("  guest %-*s 0x%010lx-0x%010lx %9lu KiB  cpu%s, weight %u%s%s", width - 6,
 			 gc->name, pg->ram_base, pg->ram_base + pg->ram_size, pg->ram_size / KiB,
-			 (unsigned)__builtin_ctzll(gc->cpu_mask), gc->weight, pages,
-			 gc->autostart ? "" : ", not started");
+			 cpus, gc->weight, pages, gc->autostart ? "" : ", not started");
 	}
 	log_info("  %-*s %27s %9lu KiB", width, "free", "", frame_pool_free_bytes(&frame_pool) / KiB);
 	log_info("  %u guest%s, %lu MiB of guest RAM, %lu MiB free", n, n == 1 ? "" : "s",

@@ -361,8 +361,14 @@ static void key_cpus(struct config_parser *p, const char *key, const char *value
 				     CONFIG_CPUS_MAX);
 			return;
 		}
-		for (uint64_t cpu = first; cpu <= last; cpu++)
+		for (uint64_t cpu = first; cpu <= last; cpu++) {
+			if (mask & (1ull << cpu)) {
+				parser_error(p, key, "CPU %lu is listed twice in '%s' (one vCPU per CPU)",
+					     cpu, config_quote(quoted, sizeof(quoted), value));
+				return;
+			}
 			mask |= 1ull << cpu;
+		}
 		any = true;
 	}
 	if (!any)
@@ -460,6 +466,19 @@ static void key_on_crash(struct config_parser *p, const char *key, const char *v
 	key_action(p, key, value, &p->guest->on_crash, true);
 }
 
+static void key_platform(struct config_parser *p, const char *key, const char *value)
+{
+	char quoted[CONFIG_QUOTE_SIZE];
+
+	if (str_case_equal(value, "pc"))
+		p->guest->platform = GUEST_PLATFORM_PC;
+	else if (str_case_equal(value, "none"))
+		p->guest->platform = GUEST_PLATFORM_NONE;
+	else
+		parser_error(p, key, "bad platform '%s' (expected pc or none)",
+			     config_quote(quoted, sizeof(quoted), value));
+}
+
 static const struct config_key_desc config_keys[CONFIG_KEY_COUNT] = {
 	[CONFIG_KEY_SLICE] = { "slice", SECTION_HYPERVISOR, false, key_slice },
 	[CONFIG_KEY_CONSOLE] = { "console", SECTION_HYPERVISOR, false, key_console },
@@ -476,6 +495,7 @@ static const struct config_key_desc config_keys[CONFIG_KEY_COUNT] = {
 	[CONFIG_KEY_ON_POWEROFF] = { "on_poweroff", SECTION_GUEST, false, key_on_poweroff },
 	[CONFIG_KEY_ON_REBOOT] = { "on_reboot", SECTION_GUEST, false, key_on_reboot },
 	[CONFIG_KEY_ON_CRASH] = { "on_crash", SECTION_GUEST, false, key_on_crash },
+	[CONFIG_KEY_PLATFORM] = { "platform", SECTION_GUEST, false, key_platform },
 };
 
 void config_refuse(struct config *c, struct guest_config *g, config_report_fn report, void *ctx,
@@ -845,9 +865,10 @@ static void validate_guest(struct config *c, struct guest_config *g, const struc
 		}
 		cpus++;
 	}
-	if (cpus != 1)
+	if (cpus > CONFIG_VCPUS_MAX)
 		config_refuse(c, g, report, ctx, "cpus",
-			      "guests have one vCPU: give exactly one CPU");
+			      "%u CPUs listed: a guest has at most %u vCPUs (what its ACPI tables describe)",
+			      cpus, CONFIG_VCPUS_MAX);
 }
 
 int config_validate(struct config *c, const struct config_env *env, config_report_fn report,

@@ -25,6 +25,7 @@
 #define CONFIG_MEMORY_ALIGN (2 * 1024 * 1024) /* guest RAM is mapped with 2 MiB EPT pages */
 #define CONFIG_MEMORY_MAX (1024ULL * 1024 * 1024 * 1024)
 #define CONFIG_CPUS_MAX 64      /* bits of cpu_mask (MAX_CPUS) */
+#define CONFIG_VCPUS_MAX 16     /* vCPUs of one guest (GUEST_MAX_VCPUS) */
 
 /* The keys of the file, for guest_config.key_lines. */
 enum config_key {
@@ -43,7 +44,16 @@ enum config_key {
 	CONFIG_KEY_ON_POWEROFF,
 	CONFIG_KEY_ON_REBOOT,
 	CONFIG_KEY_ON_CRASH,
+	CONFIG_KEY_PLATFORM,
 	CONFIG_KEY_COUNT,
+};
+
+/* The virtual devices a guest gets: a PC (LAPIC per vCPU, I/O APIC, PIC, PIT, RTC, ACPI) or
+ * only its UART. Linux guests need the PC; Multiboot guests get it when they ask. */
+enum guest_platform {
+	GUEST_PLATFORM_DEFAULT, /* pc for a Linux image, none for a Multiboot one */
+	GUEST_PLATFORM_PC,
+	GUEST_PLATFORM_NONE,
 };
 
 /* What happens when a guest powers off, reboots or crashes (xl's on_poweroff/on_reboot/on_crash). */
@@ -67,6 +77,7 @@ struct guest_config {
 	uint32_t console_buffer;
 	char initrd[CONFIG_IMAGE_MAX]; /* module handed to a Linux guest as its initramfs, "" = none */
 	enum guest_action on_poweroff, on_reboot, on_crash;
+	enum guest_platform platform;
 	unsigned line; /* of the [guest] header */
 	unsigned key_lines[CONFIG_KEY_COUNT]; /* where each key was given, 0 = not given */
 	bool refused;  /* some error was reported for it: do not start it */

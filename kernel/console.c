@@ -75,8 +75,9 @@ static uint64_t cpu_busy_ticks(unsigned cpu, uint64_t *idle)
 	uint64_t busy = 0;
 
 	for (unsigned i = 0; i < guest_count; i++)
-		if (guests[i].cpu == cpu)
-			busy += guests[i].sched.runtime;
+		for (unsigned k = 0; k < guests[i].nr_vcpus; k++)
+			if (guests[i].vcpus[k]->cpu == cpu)
+				busy += guests[i].vcpus[k]->sched.runtime;
 	*idle = cpu_table[cpu] ? cpu_table[cpu]->idle_ticks : 0;
 	return busy;
 }
@@ -91,7 +92,7 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 	if (id >= guest_count)
 		return false;
 	g = &guests[id];
-	v = &g->vcpu;
+	v = g->vcpus[0];
 	/* A running guest's CPU copies its registers out of the VMCS at least every poll period
 	 * (request_poll_ticks); the console reads that copy rather than stall on the other CPU. */
 	if (g->state == GUEST_RUNNING && v->launched && this_cpu()->current == v)
@@ -105,19 +106,33 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 	out->exited = g->exited;
 	out->exit_code = g->exit_code;
 	str_copy(out->stop_reason, g->stop_reason, sizeof(out->stop_reason));
-	out->cpu_mask = 1ull << g->cpu;
+	out->cpu_mask = g->cpu_mask;
 	out->ram_bytes = g->ram_size;
 	out->ram_base = g->ram_hpa;
 	if (g->state != GUEST_STOPPED && g->state != GUEST_SCRUBBING && g->start_tsc)
 		out->uptime_ms = (rdtsc() - g->start_tsc) / tsc_per_ms;
-	out->weight = g->sched.weight;
-	out->run_ticks = g->sched.runtime;
+	out->weight = v->sched.weight;
+	out->run_ticks = guest_run_ticks(g);
 	busy = cpu_busy_ticks(g->cpu, &idle);
-	out->share_permille = share_permille(g->sched.runtime, busy + idle);
-	out->switches = v->switches;
-	out->exits_total = v->exits_total;
+	out->share_permille = share_permille(v->sched.runtime, busy + idle);
+	out->exits_total = guest_exits(g);
 	_Static_assert(SHELL_EXIT_REASONS == EXIT_REASON_MAX, "exit reason tables differ");
-	memcpy(out->exits, v->exits, sizeof(out->exits));
+	out->nr_vcpus = g->nr_vcpus < SHELL_VCPUS_MAX ? g->nr_vcpus : SHELL_VCPUS_MAX;
+	for (unsigned k = 0; k < g->nr_vcpus; k++) {
+		const struct vcpu *vk = g->vcpus[k];
+
+		out->switches += vk->switches;
+		for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+			out->exits[r] += vk->exits[r];
+		if (k < out->nr_vcpus) {
+			out->vcpus[k].cpu = vk->cpu;
+			out->vcpus[k].block = vk->block;
+			out->vcpus[k].started = vk->saved.valid;
+			out->vcpus[k].rip = vk->saved.rip;
+			out->vcpus[k].run_ticks = vk->sched.runtime;
+			out->vcpus[k].exits = vk->exits_total;
+		}
+	}
 	out->last_exit_reason = v->last_exit_reason;
 	out->last_exit_qualification = v->last_exit_qualification;
 	out->regs_valid = v->saved.valid;
@@ -155,9 +170,10 @@ static bool is_stopped(struct guest *g)
 	return g->state == GUEST_STOPPED || g->state == GUEST_SCRUBBING;
 }
 
+/* Paused means every vCPU has left its CPU, not just that it was asked to. */
 static bool is_off_cpu(struct guest *g)
 {
-	return g->state != GUEST_RUNNING;
+	return g->state != GUEST_RUNNING && guest_off_cpus(g);
 }
 
 /* Acts directly when the guest is not on another CPU's hands, else asks that CPU and waits. */
@@ -168,7 +184,8 @@ static int guest_request(struct guest *g, enum guest_request req, bool (*done)(s
 			guest_stop(g, "stop command");
 		else
 			guest_set_state(g, GUEST_PAUSED);
-		return 0;
+		/* Its other vCPUs leave their CPUs at their next exit (the IPI forces one). */
+		return g->nr_vcpus < 2 || guest_wait(g, done, CONSOLE_WAIT_US) ? 0 : -E_TIMEOUT;
 	}
 	g->request = req;
 	if (guest_wait(g, done, CONSOLE_WAIT_US))
@@ -262,11 +279,13 @@ static bool op_cpu_get(void *ctx, unsigned cpu, struct shell_cpu *out)
 	out->apic_id = cpu_table[cpu] ? cpu_table[cpu]->apic_id : 0;
 	busy = cpu_busy_ticks(cpu, &idle);
 	for (unsigned i = 0; i < guest_count && out->nr_guests < SHELL_CPU_GUESTS_MAX; i++) {
-		if (guests[i].cpu != cpu)
-			continue;
-		out->guests[out->nr_guests] = i;
-		out->share_permille[out->nr_guests++] = share_permille(guests[i].sched.runtime,
-								       busy + idle);
+		for (unsigned k = 0; k < guests[i].nr_vcpus; k++) {
+			if (guests[i].vcpus[k]->cpu != cpu || out->nr_guests >= SHELL_CPU_GUESTS_MAX)
+				continue;
+			out->guests[out->nr_guests] = i;
+			out->share_permille[out->nr_guests++] =
+				share_permille(guests[i].vcpus[k]->sched.runtime, busy + idle);
+		}
 	}
 	out->idle_permille = share_permille(idle, busy + idle);
 	return true;

@@ -106,13 +106,34 @@ static void guest_uart_tx(void *ctx, uint8_t byte)
 		guest_flush_line(g);
 }
 
+void guest_uart_refill(struct guest *g)
+{
+	while (g->input_count && g->uart.rx_count < VUART_FIFO_SIZE) {
+		vuart_receive(&g->uart, g->input[g->input_head]);
+		g->input_head = (g->input_head + 1) % GUEST_INPUT_MAX;
+		g->input_count--;
+	}
+}
+
 void guest_console_input(struct guest *g, uint8_t byte)
 {
 	spin_lock(&g->uart_lock);
-	vuart_receive(&g->uart, byte);
+	if (g->input_count < GUEST_INPUT_MAX) {
+		g->input[(g->input_head + g->input_count) % GUEST_INPUT_MAX] = byte;
+		g->input_count++;
+	} else {
+		vuart_receive(&g->uart, byte); /* a full queue: the FIFO counts the overrun */
+	}
+	guest_uart_refill(g);
 	spin_unlock(&g->uart_lock);
-	if (g->vm && g->state == GUEST_HALTED)
-		guest_set_state(g, GUEST_RUNNING); /* its UART interrupt is due */
+	if (g->vm && g->state == GUEST_RUNNING) {
+		uint32_t halted = 0;
+
+		for (unsigned i = 0; i < g->nr_vcpus; i++)
+			if (g->vcpus[i]->block == VCPU_HLT)
+				halted |= 1u << i;
+		guest_kick_vcpus(g, halted, NULL); /* its UART interrupt is due on some vCPU */
+	}
 }
 
 static int guest_load(struct guest *g)
@@ -164,25 +185,99 @@ static int guest_load(struct guest *g)
 	}
 	g->entry = im.entry;
 	g->mbi_gpa = mbi_gpa;
+	if (g->platform == GUEST_PLATFORM_PC) {
+		uint64_t rsdp;
+
+		return guest_platform_setup(g, &rsdp);
+	}
 	return 0;
 }
 
+static void cpu_wake(unsigned cpu)
+{
+	if (cpu != this_cpu_id() && cpu_table[cpu] && percpu_ready)
+		lapic_send_ipi(cpu_table[cpu]->apic_id, VECTOR_WAKEUP);
+}
+
+/* Every CPU of the guest looks at it again (and a vCPU running there exits). */
 static void guest_wake_cpu(const struct guest *g)
 {
-	if (g->cpu != this_cpu_id() && cpu_table[g->cpu] && percpu_ready)
-		lapic_send_ipi(cpu_table[g->cpu]->apic_id, VECTOR_WAKEUP);
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		cpu_wake(g->vcpus[i]->cpu);
+}
+
+/* @pre the vCPU's run-queue lock is held */
+static void vcpu_update_runnable(struct vcpu *v)
+{
+	v->sched.runnable = v->guest->state == GUEST_RUNNING && v->block == VCPU_RUNNABLE;
 }
 
 void guest_set_state(struct guest *g, enum guest_state state)
 {
-	struct per_cpu *cpu = cpu_table[g->cpu];
+	g->state = state;
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		struct per_cpu *cpu = cpu_table[g->vcpus[i]->cpu];
+
+		spin_lock(&cpu->runq_lock);
+		vcpu_update_runnable(g->vcpus[i]);
+		spin_unlock(&cpu->runq_lock);
+	}
+	/* Running: its CPUs pick it up; anything else: its vCPUs leave their CPUs now. */
+	guest_wake_cpu(g);
+}
+
+void vcpu_set_block(struct vcpu *v, enum vcpu_block block)
+{
+	struct per_cpu *cpu = cpu_table[v->cpu];
+	bool runnable;
 
 	spin_lock(&cpu->runq_lock);
-	g->state = state;
-	g->sched.runnable = state == GUEST_RUNNING;
+	v->block = block;
+	vcpu_update_runnable(v);
+	runnable = v->sched.runnable;
 	spin_unlock(&cpu->runq_lock);
-	if (state == GUEST_RUNNING)
-		guest_wake_cpu(g);
+	if (runnable)
+		cpu_wake(v->cpu);
+}
+
+void guest_kick_vcpus(struct guest *g, uint32_t mask, const struct vcpu *self)
+{
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = g->vcpus[i];
+
+		if (!(mask & (1u << i)) || v == self)
+			continue;
+		if (v->block != VCPU_RUNNABLE)
+			vcpu_set_block(v, VCPU_RUNNABLE); /* it blocks again if there is nothing for it */
+		else if (v->on_cpu)
+			cpu_wake(v->cpu);
+	}
+}
+
+bool guest_off_cpus(const struct guest *g)
+{
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		if (__atomic_load_n(&g->vcpus[i]->on_cpu, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+uint64_t guest_run_ticks(const struct guest *g)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		sum += g->vcpus[i]->sched.runtime;
+	return sum;
+}
+
+uint64_t guest_exits(const struct guest *g)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		sum += g->vcpus[i]->exits_total;
+	return sum;
 }
 
 /* Zeroes the next step of a scrubbing guest's RAM; once all is zero the guest is GUEST_STOPPED.
@@ -218,7 +313,9 @@ static bool guest_scrub_some(unsigned cpu)
 	if (!__atomic_load_n(&scrubs_pending[cpu], __ATOMIC_ACQUIRE))
 		return false;
 	for (unsigned i = 0; i < guest_count; i++) {
-		if (guests[i].cpu == cpu && guests[i].state == GUEST_SCRUBBING) {
+		/* Every vCPU must have left its CPU before its RAM is touched. */
+		if (guests[i].cpu == cpu && guests[i].state == GUEST_SCRUBBING &&
+		    guest_off_cpus(&guests[i])) {
 			guest_scrub_step(&guests[i], SCRUB_STEP);
 			return true;
 		}
@@ -234,7 +331,7 @@ static int guest_scrub_wait(struct guest *g)
 
 	if (g->state != GUEST_SCRUBBING)
 		return 0;
-	if (g->cpu == this_cpu_id()) {
+	if (g->cpu == this_cpu_id() && guest_off_cpus(g)) {
 		while (g->state == GUEST_SCRUBBING)
 			guest_scrub_step(g, g->ram_size);
 		return 0;
@@ -251,6 +348,7 @@ int guest_start(struct guest *g)
 {
 	int err;
 
+	g->restart_pending = false; /* this start is the restart: the scrub must not start it too */
 	err = guest_scrub_wait(g);
 	if (err < 0) {
 		log_err("guest %s: cpu%u has not finished scrubbing its RAM; not started", g->name, g->cpu);
@@ -268,15 +366,21 @@ int guest_start(struct guest *g)
 		fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "its image could not be loaded");
 		return err;
 	}
-	memset(&g->vcpu.exits, 0, sizeof(g->vcpu.exits));
-	g->vcpu.exits_total = 0;
-	g->vcpu.vmcs_ready = false;
-	g->vcpu.launched = false;
-	g->vcpu.saved.valid = false;
-	vcpu_context_reset(&g->vcpu.context);
-	g->vcpu.context_fresh = true;
-	g->vcpu.cr8 = 0;
-	g->vcpu.wake_tsc = 0;
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = g->vcpus[i];
+
+		memset(&v->exits, 0, sizeof(v->exits));
+		v->exits_total = 0;
+		v->vmcs_ready = false;
+		v->launched = false;
+		v->saved.valid = false;
+		vcpu_context_reset(&v->context);
+		v->context_fresh = true;
+		v->cr8 = 0;
+		v->wake_tsc = 0;
+		/* Application processors wait for the INIT-SIPI-SIPI their BSP sends. */
+		v->block = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+	}
 	g->preserved = false;
 	g->panic_seen = false;
 	g->panic_match = 0;
@@ -290,9 +394,65 @@ int guest_start(struct guest *g)
 	g->request = GUEST_REQUEST_NONE;
 	spin_lock(&g->uart_lock);
 	vuart_init(&g->uart, guest_uart_tx, g);
+	g->input_head = g->input_count = 0;
 	spin_unlock(&g->uart_lock);
 	guest_set_state(g, GUEST_RUNNING);
 	return 0;
+}
+
+/* One vCPU per CPU of its list, each on that CPU's run queue. A Multiboot kernel has no way to
+ * start another processor, so only Linux guests may have several. */
+static int guest_create_vcpus(struct guest *g, const struct guest_config *gc)
+{
+	uint64_t mask = gc->cpu_mask;
+	unsigned n = 0;
+	int err;
+
+	for (uint64_t m = mask; m; m &= m - 1)
+		n++;
+	if (n > 1 && g->platform != GUEST_PLATFORM_PC) {
+		log_err("guest %s: refused: cpus lists %u CPUs, but it has no virtual PC to start them "
+			"(platform = none); give one CPU, or platform = pc", g->name, n);
+		return -E_INVAL;
+	}
+	if (n > GUEST_MAX_VCPUS) {
+		log_err("guest %s: refused: %u vCPUs, at most %u", g->name, n, GUEST_MAX_VCPUS);
+		return -E_FULL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct vcpu *v = (struct vcpu *)phys_alloc_zeroed(sizeof(struct vcpu), PAGE_SIZE);
+		unsigned cpu = (unsigned)__builtin_ctzll(mask);
+
+		mask &= mask - 1;
+		if (!v) {
+			log_err("guest %s: refused: no memory for vCPU %u", g->name, i);
+			return -E_NOMEM;
+		}
+		g->vcpus[g->nr_vcpus++] = v;
+		v->guest = g;
+		v->index = i;
+		v->cpu = cpu;
+		/* One VPID per guest: its vCPUs share its address space, SDM Vol. 3C 28.1 */
+		v->vpid = vmx_ctls.has_vpid ? (uint16_t)(g->id + 1) : 0;
+		v->sched.id = g->id;
+		v->sched.weight = gc->weight;
+		err = sched_add(&cpu_table[cpu]->runq, &v->sched);
+		if (err < 0) {
+			log_err("guest %s: refused: cpu%u's run queue: %s", g->name, cpu, err_name(err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void guest_free_vcpus(struct guest *g)
+{
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		sched_remove(&cpu_table[g->vcpus[i]->cpu]->runq, &g->vcpus[i]->sched);
+		phys_free((uint64_t)g->vcpus[i], sizeof(struct vcpu));
+		g->vcpus[i] = NULL;
+	}
+	g->nr_vcpus = 0;
 }
 
 int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
@@ -314,15 +474,14 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
 	g->on_poweroff = gc->on_poweroff;
 	g->on_reboot = gc->on_reboot;
 	g->on_crash = gc->on_crash;
+	g->platform = gc->platform != GUEST_PLATFORM_DEFAULT ? gc->platform :
+		      guest_image_is_linux(image) ? GUEST_PLATFORM_PC : GUEST_PLATFORM_NONE;
 	for (unsigned i = 0; i < gc->module_count && i < MAX_GUEST_MODULES; i++)
 		g->modules[g->module_count++] = modules[i];
 	g->cpu = (unsigned)__builtin_ctzll(gc->cpu_mask);
+	g->cpu_mask = gc->cpu_mask;
 	g->ram_hpa = ram_hpa;
 	g->ram_size = gc->memory;
-	g->vcpu.guest = g;
-	g->vcpu.vpid = vmx_ctls.has_vpid ? (uint16_t)(g->id + 1) : 0;
-	g->sched.id = g->id;
-	g->sched.weight = gc->weight;
 	g->console_prefixed = guest_console_prefixed;
 	g->state = GUEST_STOPPED;
 	fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "not started (autostart = no)");
@@ -345,17 +504,16 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
 		goto fail;
 	}
 	g->eptp = ept_eptp(&g->ept, false);
-	err = sched_add(&cpu_table[g->cpu]->runq, &g->sched);
-	if (err < 0) {
-		log_err("guest %s: refused: cpu%u's run queue: %s", g->name, g->cpu, err_name(err));
+	err = guest_create_vcpus(g, gc);
+	if (err < 0)
 		goto fail;
-	}
 	guest_count++;
 	if (gc->autostart && guest_start(g) < 0)
 		guest_set_state(g, GUEST_STOPPED);
 	return 0;
 
 fail:
+	guest_free_vcpus(g);
 	if (g->ept.pml4)
 		ept_destroy(&g->ept);
 	phys_free(console, gc->console_buffer);
@@ -435,9 +593,11 @@ bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout
 }
 
 /* Carries out what the console CPU asked for; returns whether the guest must leave the CPU. */
-static bool guest_take_request(struct guest *g)
+static bool guest_take_request(struct vcpu *v)
 {
-	if (!g->vcpu.vmcs_ready)
+	struct guest *g = v->guest;
+
+	if (!v->vmcs_ready)
 		return true; /* restarted from the console meanwhile: set up afresh on the next pick */
 	switch (g->request) {
 	case GUEST_REQUEST_PAUSE:
@@ -448,7 +608,7 @@ static bool guest_take_request(struct guest *g)
 		guest_stop(g, "stop command");
 		return true;
 	default:
-		return g->state != GUEST_RUNNING;
+		return g->state != GUEST_RUNNING || v->block != VCPU_RUNNABLE;
 	}
 }
 
@@ -474,27 +634,82 @@ static uint64_t guest_timer_ticks(const struct vcpu *v, uint64_t now, uint64_t d
 	return ticks;
 }
 
-/* Runs g until its slice (TSC ticks) ends, it yields, or it stops; returns the ticks it held the
- * CPU. The timer also fires every poll_ticks (0: never) so that this CPU takes its own interrupts
- * even while the guest spins with interrupts off and never exits: Bochs 2.7 does not turn host
- * interrupts into VM exits while the guest's RFLAGS.IF is 0. */
-static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_ticks)
+/* The VMCS of a vCPU about to run: the boot state of its image for vCPU 0; an application
+ * processor is set up when its SIPI comes (vcpu_take_start). */
+static int vcpu_setup(struct vcpu *v)
 {
-	struct vcpu *v = &g->vcpu;
+	struct guest *g = v->guest;
+
+	if (vmcs_setup(v, g->entry, g->mbi_gpa) < 0)
+		return -E_INVAL;
+	/* A (re)started guest's vCPU sees no TLB entry of its previous run on this CPU. */
+	vmx_flush_guest_tlb(g->eptp, v->vpid);
+	if (g->is_linux && v->index == 0 && vmcs_setup_linux(v, &g->linux_entry) < 0)
+		return -E_INVAL;
+	v->vmcs_ready = true;
+	return 0;
+}
+
+/* INIT and SIPI from the guest's own vCPUs, SDM Vol. 3A 9.4.4: an INIT resets the vCPU to
+ * wait for a SIPI; a SIPI starts a waiting one in real mode at vector << 12. Returns whether
+ * the vCPU may run now. @pre its VMCS is current */
+static bool vcpu_take_start(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	enum vmachine_start start;
+	uint8_t vector = 0;
+
+	if (!g->vm || g->nr_vcpus < 2)
+		return true;
+	spin_lock(&g->vm_lock);
+	start = vmachine_take_start(g->vm, v->index, &vector);
+	spin_unlock(&g->vm_lock);
+	if (start == VMACHINE_START_INIT) {
+		vcpu_context_reset(&v->context);
+		vcpu_context_switch(NULL, &v->context);
+		v->cr8 = 0;
+		v->block = VCPU_WAIT_SIPI;
+		spin_lock(&g->vm_lock);
+		start = vmachine_take_start(g->vm, v->index, &vector); /* a SIPI right behind it */
+		spin_unlock(&g->vm_lock);
+	}
+	if (start == VMACHINE_START_SIPI) {
+		if (vmcs_setup_sipi(v, vector) < 0) {
+			guest_crash(g, "vCPU %u could not be started at its SIPI vector 0x%x", v->index,
+				    vector);
+			return false;
+		}
+		v->block = VCPU_RUNNABLE;
+		log_info("guest %s: vCPU %u started at 0x%x (SIPI)", g->name, v->index, vector << 12);
+		return true;
+	}
+	/* Kicked for an interrupt while it still waits for its SIPI: it waits on. */
+	if (g->vm->wait_sipi[v->index]) {
+		vcpu_set_block(v, VCPU_WAIT_SIPI);
+		return false;
+	}
+	return true;
+}
+
+/* Runs v until its slice (TSC ticks) ends, it yields, or its guest stops; returns the ticks it
+ * held the CPU. The timer also fires every poll_ticks (0: never) so that this CPU takes its own
+ * interrupts even while the guest spins with interrupts off and never exits: Bochs 2.7 does not
+ * turn host interrupts into VM exits while the guest's RFLAGS.IF is 0. */
+static uint64_t vcpu_run_slice(struct vcpu *v, uint64_t slice, uint64_t poll_ticks)
+{
+	struct guest *g = v->guest;
 	uint64_t start, deadline;
 
-	if (!v->vmcs_ready) {
-		if (vmcs_setup(v, g->entry, g->mbi_gpa) < 0 ||
-		    (g->is_linux && vmcs_setup_linux(v, &g->linux_entry) < 0)) {
-			guest_stop(g, "its VMCS could not be set up");
-			return 0;
-		}
-		v->vmcs_ready = true;
+	if (!v->vmcs_ready && vcpu_setup(v) < 0) {
+		guest_stop(g, "its VMCS could not be set up");
+		return 0;
 	}
 	if (vmcs_load(v) < 0) {
 		guest_stop(g, "its VMCS could not be loaded");
 		return 0;
 	}
+	if (!vcpu_take_start(v))
+		return 0;
 	start = rdtsc();
 	deadline = start + slice;
 	if (vmx_ctls.has_preemption_timer)
@@ -504,13 +719,13 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_t
 	for (;;) {
 		enum exit_action action;
 
-		if (guest_take_request(g))
+		if (guest_take_request(v))
 			break;
 		vcpu_deliver_interrupts(v);
 		if (vmx_enter(v)) {
 			vmx_report_instruction_error(v->launched ? "VMRESUME" : "VMLAUNCH");
 			vcpu_dump(v);
-			guest_stop(g, "VM entry failed");
+			guest_crash(g, "VM entry of vCPU %u failed", v->index);
 			break;
 		}
 		action = vmx_handle_exit(v);
@@ -525,14 +740,16 @@ static uint64_t guest_run_slice(struct guest *g, uint64_t slice, uint64_t poll_t
 				break;
 			guest_arm_timer(guest_timer_ticks(v, now, deadline, poll_ticks));
 		}
+		if (!vcpu_take_start(v))
+			break; /* an INIT from another vCPU */
 	}
 	if (v->launched && g->state != GUEST_STOPPED)
 		vcpu_save_state(v);
 	return rdtsc() - start;
 }
 
-/* Halted guests of this CPU whose platform has an interrupt for them (a timer expired, a key
- * came) run again. */
+/* Blocked vCPUs of this CPU whose platform has something for them (a timer expired, a key came,
+ * an IPI) run again. */
 static void guest_wake_halted(unsigned cpu)
 {
 	uint64_t now = rdtsc();
@@ -540,33 +757,50 @@ static void guest_wake_halted(unsigned cpu)
 	for (unsigned i = 0; i < guest_count; i++) {
 		struct guest *g = &guests[i];
 
-		if (g->cpu != cpu || g->state != GUEST_HALTED || !g->vm)
+		if (g->state != GUEST_RUNNING || !g->vm || !(g->cpu_mask & (1ull << cpu)))
 			continue;
-		if (now >= g->vcpu.wake_tsc || vcpu_interrupt_ready(&g->vcpu, now))
-			guest_set_state(g, GUEST_RUNNING);
+		for (unsigned k = 0; k < g->nr_vcpus; k++) {
+			struct vcpu *v = g->vcpus[k];
+
+			if (v->cpu == cpu && v->block == VCPU_HLT &&
+			    (now >= v->wake_tsc || vcpu_interrupt_ready(v, now)))
+				vcpu_set_block(v, VCPU_RUNNABLE);
+		}
 	}
 }
 
-/* Before this CPU sleeps: a timer interrupt at the earliest halted guest's next event. */
+/* Before this CPU sleeps: a timer interrupt at the earliest halted vCPU's next event. */
 static void guest_arm_wakeup(unsigned cpu)
 {
 	uint64_t earliest = UINT64_MAX;
 
-	for (unsigned i = 0; i < guest_count; i++)
-		if (guests[i].cpu == cpu && guests[i].state == GUEST_HALTED && guests[i].vm)
-			earliest = MIN(earliest, guests[i].vcpu.wake_tsc);
+	for (unsigned i = 0; i < guest_count; i++) {
+		struct guest *g = &guests[i];
+
+		if (g->state != GUEST_RUNNING || !g->vm || !(g->cpu_mask & (1ull << cpu)))
+			continue;
+		for (unsigned k = 0; k < g->nr_vcpus; k++)
+			if (g->vcpus[k]->cpu == cpu && g->vcpus[k]->block == VCPU_HLT)
+				earliest = MIN(earliest, g->vcpus[k]->wake_tsc);
+	}
 	if (earliest != UINT64_MAX)
 		lapic_timer_wakeup(VECTOR_WAKEUP, earliest, tsc_per_ms);
+}
+
+static struct vcpu *entity_vcpu(struct sched_entity *e)
+{
+	return (struct vcpu *)((char *)e - __builtin_offsetof(struct vcpu, sched));
 }
 
 void guest_run_cpu(void)
 {
 	struct per_cpu *cpu = this_cpu();
-	struct sched_entity *last = NULL;  /* ran last: NULL after idling */
-	struct sched_entity *owner = NULL; /* whose context the CPU's registers hold */
+	struct vcpu *last = NULL;  /* ran last: NULL after idling */
+	struct vcpu *owner = NULL; /* whose context the CPU's registers hold */
 
 	for (;;) {
 		struct sched_entity *e;
+		struct vcpu *v;
 		uint64_t slice = 0, ran;
 
 		/* Scrubs come first, a step at a time, with the console tick let in between */
@@ -577,7 +811,7 @@ void guest_run_cpu(void)
 		guest_wake_halted(cpu->id);
 		spin_lock(&cpu->runq_lock);
 		e = sched_pick(&cpu->runq);
-		/* Alone on its CPU a guest still ends a long slice now and then, so its run time is
+		/* Alone on its CPU a vCPU still ends a long slice now and then, so its run time is
 		 * accounted while it runs; the cost is one exit per ALONE_SLICES base slices. */
 		if (e)
 			slice = sched_alone(&cpu->runq, e) ? cpu->runq.base_slice * ALONE_SLICES :
@@ -592,18 +826,19 @@ void guest_run_cpu(void)
 			cpu->idle_ticks += rdtsc() - idle_start;
 			continue;
 		}
-		if (e != last)
-			guests[e->id].vcpu.switches++;
-		if (e != owner || guests[e->id].vcpu.context_fresh) {
+		v = entity_vcpu(e);
+		if (v != last)
+			v->switches++;
+		if (v != owner || v->context_fresh) {
 			/* A restarted guest's old registers are dropped, not saved over its reset ones. */
-			struct vcpu *from = owner && owner != e ? &guests[owner->id].vcpu : NULL;
-
-			vcpu_context_switch(from ? &from->context : NULL, &guests[e->id].vcpu.context);
-			guests[e->id].vcpu.context_fresh = false;
-			owner = e;
+			vcpu_context_switch(owner && owner != v ? &owner->context : NULL, &v->context);
+			v->context_fresh = false;
+			owner = v;
 		}
-		last = e;
-		ran = guest_run_slice(&guests[e->id], slice, request_poll_ticks);
+		last = v;
+		__atomic_store_n(&v->on_cpu, true, __ATOMIC_RELEASE);
+		ran = vcpu_run_slice(v, slice, request_poll_ticks);
+		__atomic_store_n(&v->on_cpu, false, __ATOMIC_RELEASE);
 		spin_lock(&cpu->runq_lock);
 		sched_account(&cpu->runq, e, ran, !sched_alone(&cpu->runq, e));
 		spin_unlock(&cpu->runq_lock);

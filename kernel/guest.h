@@ -21,6 +21,8 @@
 #define GUEST_CMDLINE_MAX 256
 #define GUEST_LINE_MAX 160
 #define GUEST_STOP_REASON_MAX 160
+#define GUEST_MAX_VCPUS 16
+#define GUEST_INPUT_MAX 256 /* typed bytes held for a guest whose UART FIFO is full */ /* vCPUs of one guest: its ACPI tables and platform describe them */
 
 /* Guest general-purpose registers in the SDM's numbering (Vol. 3C Table 28-3): RAX, RCX, RDX,
  * RBX, RSP (unused: RSP lives in the VMCS), RBP, RSI, RDI, R8-R15. */
@@ -51,11 +53,21 @@ enum guest_request {
 
 struct guest;
 
+/* Why a vCPU does not run although its guest does. */
+enum vcpu_block {
+	VCPU_RUNNABLE,
+	VCPU_HLT,       /* HLT with interrupts on: until its platform's next event or a kick */
+	VCPU_WAIT_SIPI, /* an application processor before its SIPI (or after an INIT) */
+};
 
 struct vcpu {
 	struct guest_regs regs; /* first: vmx/vmexit.S reaches it through the vcpu pointer */
 	struct guest *guest;
 	unsigned index;  /* in its guest: vCPU n has APIC ID n */
+	unsigned cpu;    /* the physical CPU it is pinned to */
+	struct sched_entity sched;   /* on that CPU's run queue */
+	volatile enum vcpu_block block;
+	volatile bool on_cpu;        /* inside its run loop: its VMCS may be live, its RAM in use */
 	uint64_t vmcs_phys;
 	bool vmcs_ready; /* set up on the CPU that runs it (host state is per CPU) */
 	bool launched;
@@ -86,7 +98,11 @@ struct guest {
 	const struct boot_module *image;
 	const struct boot_module *modules[MAX_GUEST_MODULES]; /* handed to it as Multiboot modules */
 	unsigned module_count;
-	unsigned cpu; /* the physical CPU its vCPU runs on */
+	unsigned cpu;             /* vCPU 0's physical CPU: where its scrub and requests go */
+	uint64_t cpu_mask;        /* the physical CPUs of its vCPUs, bit n = CPU n */
+	unsigned nr_vcpus;
+	struct vcpu *vcpus[GUEST_MAX_VCPUS]; /* vCPU i on the i-th CPU of cpu_mask */
+	struct spinlock vm_lock;  /* its vCPUs reach the platform from their own CPUs */
 	uint64_t ram_size;
 	uint64_t ram_hpa; /* one contiguous host-physical range, mapped at guest-physical 0 */
 	bool ram_clean;      /* all zero: scrubbed since its last run (nothing to do at start) */
@@ -97,13 +113,12 @@ struct guest {
 	uint64_t eptp;
 	uint32_t entry;   /* guest-physical entry point of the loaded image */
 	uint32_t mbi_gpa; /* its Multiboot information block */
-	struct vcpu vcpu;
-	struct sched_entity sched;
 	struct vmachine *vm;       /* its virtual PC (LAPIC, I/O APIC, PIC, PIT, RTC, ACPI), or NULL */
 	const struct boot_module *initrd; /* a Linux guest's initramfs, or NULL */
 	bool is_linux;             /* its image is a bzImage: started by the Linux boot protocol */
 	struct linux_entry linux_entry;
 	enum guest_action on_poweroff, on_reboot, on_crash;
+	enum guest_platform platform;
 	bool restart_pending;      /* start again once the scrub of this stop is done */
 	bool preserved;            /* crashed with on_crash = preserve: kept for `info` until `stop` */
 	bool panic_seen;           /* its console said "Kernel panic": the reset that follows is a crash */
@@ -112,6 +127,8 @@ struct guest {
 	struct spinlock uart_lock; /* the guest's CPU and the console CPU both reach the UART */
 	struct vuart uart;
 	struct ring console;       /* everything the guest's UART sent, for `console GUEST` */
+	uint8_t input[GUEST_INPUT_MAX]; /* typed for it, waiting for room in its UART's FIFO */
+	unsigned input_head, input_count;
 	bool console_prefixed;     /* also print each line on the main console as "[name] text" */
 	volatile bool console_attached; /* set by the console while `console NAME` shows it raw */
 	char line[GUEST_LINE_MAX];
@@ -138,6 +155,9 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
  * virtual platform into the guest's zeroed RAM (kernel/guest_linux.c). */
 bool guest_image_is_linux(const struct boot_module *image);
 int guest_linux_load(struct guest *g);
+/* Its virtual PC and the ACPI tables that describe it, in its zeroed RAM (any guest with
+ * platform = pc). */
+int guest_platform_setup(struct guest *g, uint64_t *rsdp);
 /* What the guest asked of its platform (ACPI S5, a reset): its on_poweroff / on_reboot policy.
  * The guest leaves its CPU either way. */
 void guest_platform_event(struct guest *g, enum vplat_event event);
@@ -153,6 +173,16 @@ int guest_start(struct guest *g);
 void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void guest_exit(struct guest *g, int code, const char *how);
 void guest_set_state(struct guest *g, enum guest_state state);
+/* A vCPU blocks (HLT, waiting for its SIPI) or runs again; its CPU is woken when it may run. */
+void vcpu_set_block(struct vcpu *v, enum vcpu_block block);
+/* The vCPUs in mask got an interrupt, NMI, INIT or SIPI from their platform: the blocked ones
+ * run again, those running on another CPU are made to exit so it is delivered. */
+void guest_kick_vcpus(struct guest *g, uint32_t mask, const struct vcpu *self);
+/* None of its vCPUs is on a CPU (after a stop or pause, once they have all left). */
+bool guest_off_cpus(const struct guest *g);
+/* Sums of its vCPUs' figures. */
+uint64_t guest_run_ticks(const struct guest *g);
+uint64_t guest_exits(const struct guest *g);
 bool guest_any_active(void);
 /* Once no guest can run anywhere: say so and, with onidle=shutdown, power off. */
 void guest_check_all_idle(void);
@@ -164,7 +194,10 @@ __attribute__((noreturn)) void guest_run_cpu(void);
 void vcpu_save_state(struct vcpu *vcpu);
 /* Asks the guest's CPU to act on a request (IPI) and waits up to timeout_us for done() to hold. */
 bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us);
-/* Bytes typed for the guest go to its UART's receive FIFO. */
+/* Bytes typed for the guest go to its UART's receive FIFO, as fast as the guest empties it
+ * (a serial line's pace): what does not fit waits in its input queue. */
 void guest_console_input(struct guest *g, uint8_t byte);
+/* Moves waiting input into the UART's FIFO while it has room. @pre g->uart_lock held */
+void guest_uart_refill(struct guest *g);
 
 #endif

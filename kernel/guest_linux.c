@@ -34,46 +34,22 @@ static uint64_t wall_clock_now(uint64_t now)
 	return host_unix_time + (now - host_unix_tsc) / (tsc_per_ms * 1000);
 }
 
-int guest_linux_load(struct guest *g)
+int guest_platform_setup(struct guest *g, uint64_t *rsdp)
 {
-	const void *image = (const void *)g->image->start;
-	size_t image_size = g->image->end - g->image->start;
-	uint8_t *ram = (uint8_t *)g->ram_hpa;
-	struct vacpi_config acpi = { .cpu_count = 1 };
-	struct linux_boot_params params;
+	struct vacpi_config acpi = { .cpu_count = g->nr_vcpus };
 	struct vacpi_layout layout;
-	struct bzimage_info bi;
-	const char *why = "";
 	uint64_t now;
 	int err;
 
-	err = bzimage_parse(image, image_size, &bi, &why);
-	if (err < 0) {
-		log_err("guest %s: image '%s' is a Linux kernel Cloison cannot boot: %s", g->name,
-			g->image->string, why);
-		return err;
-	}
 	if (g->ram_size < VACPI_DEFAULT_GPA + VACPI_DEFAULT_SIZE) {
-		log_err("guest %s: %lu KiB of RAM is too little for a Linux guest", g->name,
+		log_err("guest %s: %lu KiB of RAM is too little for its virtual PC", g->name,
 			g->ram_size / 1024);
 		return -E_RANGE;
 	}
-	err = vacpi_build(ram + VACPI_DEFAULT_GPA, VACPI_DEFAULT_SIZE, VACPI_DEFAULT_GPA, &acpi, &layout);
+	err = vacpi_build((uint8_t *)g->ram_hpa + VACPI_DEFAULT_GPA, VACPI_DEFAULT_SIZE,
+			  VACPI_DEFAULT_GPA, &acpi, &layout);
 	if (err < 0) {
 		log_err("guest %s: its ACPI tables could not be built: %s", g->name, err_name(err));
-		return err;
-	}
-	memset(&params, 0, sizeof(params));
-	params.cmdline = g->cmdline;
-	if (g->initrd) {
-		params.initrd = (const void *)g->initrd->start;
-		params.initrd_size = g->initrd->end - g->initrd->start;
-	}
-	params.acpi_rsdp = layout.rsdp;
-	err = bzimage_load(&bi, image, image_size, ram, g->ram_size, &params, &g->linux_entry, &why);
-	if (err < 0) {
-		log_err("guest %s: Linux kernel '%s'%s%s does not load: %s", g->name, g->image->string,
-			g->initrd ? " with initrd " : "", g->initrd ? g->initrd->string : "", why);
 		return err;
 	}
 	if (!g->vm) {
@@ -84,12 +60,53 @@ int guest_linux_load(struct guest *g)
 		}
 	}
 	now = rdtsc();
-	vmachine_init(g->vm, 1, tsc_per_ms * 1000, CPU_MODEL_CRYSTAL_HZ, wall_clock_now(now), now,
-		      MIN(g->ram_size, 0xe0000000ull), g->ram_size > 0xe0000000ull ?
-		      g->ram_size - 0xe0000000ull : 0);
+	vmachine_init(g->vm, g->nr_vcpus, tsc_per_ms * 1000, CPU_MODEL_CRYSTAL_HZ, wall_clock_now(now),
+		      now, MIN(g->ram_size, 0xe0000000ull),
+		      g->ram_size > 0xe0000000ull ? g->ram_size - 0xe0000000ull : 0);
+	*rsdp = layout.rsdp;
+	return 0;
+}
+
+int guest_linux_load(struct guest *g)
+{
+	const void *image = (const void *)g->image->start;
+	size_t image_size = g->image->end - g->image->start;
+	struct linux_boot_params params;
+	struct bzimage_info bi;
+	const char *why = "";
+	uint64_t rsdp;
+	int err;
+
+	err = bzimage_parse(image, image_size, &bi, &why);
+	if (err < 0) {
+		log_err("guest %s: image '%s' is a Linux kernel Cloison cannot boot: %s", g->name,
+			g->image->string, why);
+		return err;
+	}
+	if (g->platform != GUEST_PLATFORM_PC) {
+		log_err("guest %s: a Linux kernel needs its virtual PC: platform = none refused", g->name);
+		return -E_INVAL;
+	}
+	err = guest_platform_setup(g, &rsdp);
+	if (err < 0)
+		return err;
+	memset(&params, 0, sizeof(params));
+	params.cmdline = g->cmdline;
+	if (g->initrd) {
+		params.initrd = (const void *)g->initrd->start;
+		params.initrd_size = g->initrd->end - g->initrd->start;
+	}
+	params.acpi_rsdp = rsdp;
+	err = bzimage_load(&bi, image, image_size, (uint8_t *)g->ram_hpa, g->ram_size, &params,
+			   &g->linux_entry, &why);
+	if (err < 0) {
+		log_err("guest %s: Linux kernel '%s'%s%s does not load: %s", g->name, g->image->string,
+			g->initrd ? " with initrd " : "", g->initrd ? g->initrd->string : "", why);
+		return err;
+	}
 	log_info("guest %s: Linux boot protocol %u.%02u: kernel at 0x%lx, initrd %lu KiB at 0x%lx, "
-		 "ACPI at 0x%lx", g->name, bi.version >> 8, bi.version & 0xff,
+		 "ACPI at 0x%lx, %u vCPU%s", g->name, bi.version >> 8, bi.version & 0xff,
 		 g->linux_entry.kernel_addr, g->linux_entry.initrd_size / 1024,
-		 g->linux_entry.initrd_addr, layout.rsdp);
+		 g->linux_entry.initrd_addr, rsdp, g->nr_vcpus, g->nr_vcpus == 1 ? "" : "s");
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include "kernel/fmt.h"
 #include "kernel/log.h"
 #include "vmx/exit.h"
+#include "kernel/percpu.h"
 
 static void guest_apply(struct guest *g, enum guest_action action, const char *what)
 {
@@ -16,7 +17,8 @@ static void guest_apply(struct guest *g, enum guest_action action, const char *w
 	case GUEST_ACTION_PRESERVE:
 		g->preserved = true;
 		fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "%s; preserved", what);
-		vcpu_save_state(&g->vcpu);
+		if (this_cpu()->current && this_cpu()->current->guest == g)
+			vcpu_save_state(this_cpu()->current); /* the vCPU that crashed */
 		guest_set_state(g, GUEST_PAUSED);
 		log_info("guest %s %s: RAM and registers kept for 'info %s'; 'stop %s' frees them",
 			 g->name, what, g->name, g->name);

@@ -38,6 +38,16 @@ enum shell_gpr {
 };
 
 /* A snapshot of one guest, filled by guest_get(); strings are NUL-terminated. */
+#define SHELL_VCPUS_MAX 16
+
+/* One vCPU of a guest, for `info`. */
+struct shell_vcpu {
+	unsigned cpu;        /* the physical CPU it is pinned to */
+	unsigned block;      /* 0 runnable, 1 halted (HLT), 2 waiting for its SIPI */
+	bool started;        /* has run since the guest started */
+	uint64_t rip, run_ticks, exits;
+};
+
 struct shell_guest {
 	unsigned id;
 	char name[SHELL_NAME_MAX];
@@ -70,6 +80,8 @@ struct shell_guest {
 	uint64_t io_accesses, mmio_accesses; /* to its platform's devices */
 	uint64_t timer_next_us;            /* its LAPIC timer's next expiry from now, ~0 if none */
 	bool preserved;                    /* kept after a crash (on_crash = preserve) */
+	unsigned nr_vcpus;
+	struct shell_vcpu vcpus[SHELL_VCPUS_MAX];
 };
 
 /* One physical CPU, filled by cpu_get(). */

@@ -257,6 +257,18 @@ static void shell_info_config(struct shell *sh, const struct shell_guest *g)
 		     g->weight, b, g->run_ticks, g->switches);
 	shell_printf(sh, "  console    %lu bytes buffered, %lu dropped\n", g->console_buffered,
 		     g->console_dropped);
+	if (g->nr_vcpus > 1) {
+		static const char *const blocks[] = { "running", "halted", "waiting for SIPI" };
+
+		for (unsigned k = 0; k < g->nr_vcpus; k++) {
+			const struct shell_vcpu *v = &g->vcpus[k];
+
+			shell_printf(sh, "  vCPU %-2u    cpu%-3u %-16s rip %016lx  %lu ticks, %lu exits\n",
+				     k, v->cpu, g->state == SHELL_GUEST_RUNNING && v->block < 3 ?
+				     blocks[v->block] : "-", v->started ? v->rip : 0, v->run_ticks,
+				     v->exits);
+		}
+	}
 	if (!g->has_platform)
 		return;
 	shell_printf(sh, "  interrupts %lu injected: %lu LAPIC timer, %lu PIT, %lu through the PIC\n",

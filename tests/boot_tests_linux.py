@@ -83,6 +83,35 @@ CRASH = [
           Cmd("stop oops", r"Guest oops stopped\.", echo=False, timeout=20)),
 ]
 
+SMP_BOOT = 900  # three emulated CPUs run about 5x slower than one
+
+SMP = [
+    Stage("smp-boots",
+          ExpectOut(r"^\[cpu\d\] guest smp: vCPU 1 started at 0x[0-9a-f]+ \(SIPI\)", timeout=SMP_BOOT),
+          ExpectOut(marker("smp", "6.1"), timeout=SMP_BOOT),
+          ExpectOut("^" + re.escape(PROMPT), timeout=60)),
+    Stage("two-cpus-inside",
+          *attach("smp"),
+          Send("nproc\r"),
+          ExpectOut(r"^2\s*$", timeout=120, since="smp"),
+          Send("grep -c ^processor /proc/cpuinfo\r"),
+          ExpectOut(r"^2\s*$", timeout=120, since="smp"),
+          # A process on each CPU, pinned there by busybox taskset
+          Send("taskset -c 1 sh -c 'echo on-cpu1-$(cat /proc/self/stat | cut -d\\  -f39)'\r"),
+          ExpectOut(r"^on-cpu1-1\s*$", timeout=120, since="smp"),
+          Send("cat /proc/interrupts\r"),
+          ExpectOut(r"^ +CPU0 +CPU1", timeout=120, since="smp"),
+          ExpectOut(r"^RES: +\d+ +\d+ +Rescheduling interrupts", timeout=120, since="smp"),
+          *detach("smp"),
+          Cmd("info smp", r"CPUs +0-1", r"vCPU 0 +cpu0 ", r"vCPU 1 +cpu1 ", echo=False, timeout=60)),
+    Stage("neighbour-intact", ExpectOut(r"^\[hog\] memhog: pattern intact after pass \d+", timeout=120)),
+    Stage("restart-brings-both-back",
+          Mark("restart"),
+          Cmd("restart smp", r"Guest smp restarted\.", echo=False, timeout=120),
+          ExpectOut(r"guest smp: vCPU 1 started at 0x[0-9a-f]+ \(SIPI\)", timeout=SMP_BOOT, since="restart"),
+          ExpectOut(r"\[smp\] cloison-guest: init up", timeout=SMP_BOOT, since="restart")),
+]
+
 SCENARIOS = [
     Scenario(
         name="linux-pair",
@@ -95,6 +124,20 @@ SCENARIOS = [
             Expect("loaded-by-the-boot-protocol",
                    r"^\[cpu0\] guest web: Linux boot protocol 2\.\d+: kernel at 0x[0-9a-f]+, initrd \d+ KiB"),
             Absent("no-unhandled-exit", r"unhandled VM exit|unsupported MMIO|VM entry failed"),
+        ],
+    ),
+    Scenario(
+        name="linux-smp",
+        cpus=3,
+        modules=KERNELS + [("tests/configs/linux-smp.cfg", "config")],
+        guests=[("memhog", "memhog")],
+        hv_args="",
+        timeout=2400,
+        session=SMP,
+        checks=[
+            NO_FAULT,
+            Absent("no-unhandled-exit", r"unhandled VM exit|unsupported MMIO|VM entry failed"),
+            Absent("neighbour-never-corrupted", r"memhog: .*(CHANGED|corrupt)"),
         ],
     ),
     Scenario(

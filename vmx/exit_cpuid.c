@@ -30,8 +30,8 @@ enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit)
 		.guest_cr4 = vcpu_guest_cr4(),
 		.xcr0_allowed = xstate.enabled ? xstate.guest_mask : 0,
 		.xsave_size = xstate.size,
-		.apic_id = 0,
-		.vcpu_count = 1,
+		.apic_id = vcpu->index,
+		.vcpu_count = vcpu->guest->nr_vcpus,
 		.tsc_hz = tsc_per_ms * 1000,
 		.crystal_hz = CPU_MODEL_CRYSTAL_HZ,
 		/* A guest with a virtual platform has a local APIC with a TSC-deadline timer. */

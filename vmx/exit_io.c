@@ -44,6 +44,7 @@ static bool io_uart(struct guest *g, const struct io_request *io, uint32_t *valu
 		else
 			vuart_write(&g->uart, reg, (uint8_t)(*value >> (8 * i)));
 	}
+	guest_uart_refill(g); /* a read may have made room for what was typed */
 	spin_unlock(&g->uart_lock);
 	return true;
 }
@@ -68,7 +69,12 @@ enum exit_action exit_io(struct vcpu *vcpu, const struct vmx_exit *exit)
 	if (g->vm) {
 		enum vplat_event event;
 
-		if (vmachine_io(g->vm, io.port, io.size, io.in, &value, rdtsc(), &event)) {
+		bool handled;
+
+		spin_lock(&g->vm_lock);
+		handled = vmachine_io(g->vm, io.port, io.size, io.in, &value, rdtsc(), &event);
+		spin_unlock(&g->vm_lock);
+		if (handled) {
 			if (event != VPLAT_EVENT_NONE) {
 				guest_platform_event(g, event);
 				return EXIT_STOPPED;

@@ -16,13 +16,20 @@ enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 	bool interrupts_on = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 
 	vmcs_write(VMCS_GUEST_RIP, exit->guest_rip + exit->instruction_length);
+	if (g->vm && !interrupts_on && g->nr_vcpus > 1) {
+		/* One vCPU of several halts for good (only an NMI, INIT or SIPI would wake it): it
+		 * alone leaves its CPU; the others go on. */
+		vcpu->wake_tsc = UINT64_MAX;
+		vcpu_set_block(vcpu, VCPU_HLT);
+		return EXIT_YIELD;
+	}
 	if (g->vm && interrupts_on) {
 		/* HLT ends at the next interrupt, SDM Vol. 2A HLT: now, or when its platform's next
 		 * event is due; meanwhile the CPU-mates run (or the CPU sleeps). */
 		if (vcpu_interrupt_ready(vcpu, rdtsc()))
 			return EXIT_RESUME;
 		vcpu->wake_tsc = vcpu_next_event(vcpu);
-		guest_set_state(g, GUEST_HALTED);
+		vcpu_set_block(vcpu, VCPU_HLT);
 		return EXIT_YIELD;
 	}
 	guest_set_state(g, GUEST_HALTED);
@@ -191,8 +198,11 @@ enum exit_action exit_cr_access(struct vcpu *vcpu, const struct vmx_exit *exit)
 			return EXIT_RESUME;
 		}
 		vcpu->cr8 = (uint8_t)value;
-		if (vcpu->guest->vm)
+		if (vcpu->guest->vm) {
+			spin_lock(&vcpu->guest->vm_lock);
 			vmachine_set_cr8(vcpu->guest->vm, vcpu->index, vcpu->cr8);
+			spin_unlock(&vcpu->guest->vm_lock);
+		}
 		return EXIT_ADVANCE;
 	}
 	if (type == 1 && cr == 8) {

@@ -72,6 +72,7 @@ enum exit_action exit_mmio(struct vcpu *vcpu, const struct vmx_exit *exit, uint6
 	regs[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
 	if (insn.write)
 		value = insn_store_value(&insn, regs);
+	spin_lock(&g->vm_lock);
 	if (insn.read && insn.write) {
 		/* XCHG: the device's old value comes back into the register. */
 		uint64_t old = 0;
@@ -85,6 +86,7 @@ enum exit_action exit_mmio(struct vcpu *vcpu, const struct vmx_exit *exit, uint6
 	} else if (!vmachine_mmio(g->vm, vcpu->index, gpa, insn.size, false, &value, rdtsc())) {
 		value = ~0ull; /* undecoded: reads as a floating bus */
 	}
+	spin_unlock(&g->vm_lock);
 	if (insn.read) {
 		uint64_t updated = insn_apply_load(&insn, regs[insn.reg], value);
 

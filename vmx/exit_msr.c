@@ -76,7 +76,11 @@ enum exit_action exit_msr_read(struct vcpu *vcpu, const struct vmx_exit *exit)
 
 	(void)exit;
 	if (vcpu->guest->vm) {
-		int handled = vmachine_msr_read(vcpu->guest->vm, vcpu->index, msr, &value, rdtsc());
+		int handled;
+
+		spin_lock(&vcpu->guest->vm_lock);
+		handled = vmachine_msr_read(vcpu->guest->vm, vcpu->index, msr, &value, rdtsc());
+		spin_unlock(&vcpu->guest->vm_lock);
 
 		if (handled < 0) {
 			msr_refuse(vcpu, "read", msr);
@@ -129,7 +133,11 @@ enum exit_action exit_msr_write(struct vcpu *vcpu, const struct vmx_exit *exit)
 
 	(void)exit;
 	if (vcpu->guest->vm) {
-		int handled = vmachine_msr_write(vcpu->guest->vm, vcpu->index, msr, value, rdtsc());
+		int handled;
+
+		spin_lock(&vcpu->guest->vm_lock);
+		handled = vmachine_msr_write(vcpu->guest->vm, vcpu->index, msr, value, rdtsc());
+		spin_unlock(&vcpu->guest->vm_lock);
 
 		if (handled < 0) {
 			msr_refuse(vcpu, "write", msr);

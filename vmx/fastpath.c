@@ -57,9 +57,11 @@ static inline bool fast_uart(struct vcpu *vcpu, uint64_t qualification)
 	if ((qualification & 0x17) || reg > 7)
 		return false;
 	spin_lock(&g->uart_lock);
-	if (qualification & 8) /* IN AL, DX keeps the rest of RAX, SDM Vol. 2A IN */
+	if (qualification & 8) { /* IN AL, DX keeps the rest of RAX, SDM Vol. 2A IN */
 		*rax = (*rax & ~0xffull) | vuart_read(&g->uart, reg);
-	else
+		if (g->input_count)
+			guest_uart_refill(g); /* the read made room for typed bytes waiting */
+	} else
 		vuart_write(&g->uart, reg, (uint8_t)*rax);
 	spin_unlock(&g->uart_lock);
 	return true;

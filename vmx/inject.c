@@ -21,16 +21,27 @@ static void interrupt_window(bool on)
 		vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, want);
 }
 
-/* The UART is outside the platform (the console CPU feeds it): its line follows its model. */
-static void sync_uart_line(struct guest *g)
+/* Brings the guest's platform up to now and kicks the other vCPUs it gave something to.
+ * The UART is outside the platform (the console CPU feeds it): its line follows its model.
+ * @pre g->vm_lock held */
+static void platform_update(struct vcpu *vcpu, uint64_t now)
 {
+	struct guest *g = vcpu->guest;
+	uint32_t kicks;
 	bool level;
 
 	spin_lock(&g->uart_lock);
 	level = vuart_irq(&g->uart);
 	spin_unlock(&g->uart_lock);
 	vmachine_set_isa_irq(g->vm, VPLAT_COM1_IRQ, level);
+	vmachine_update(g->vm, now);
+	kicks = vmachine_take_kicks(g->vm) & ~(1u << vcpu->index);
+	if (kicks)
+		guest_kick_vcpus(g, kicks, vcpu);
 }
+
+#define INTR_TYPE_NMI (2u << 8)
+#define INTR_BLOCKING_NMI 8u /* interruptibility state bit 3 */
 
 void vcpu_deliver_interrupts(struct vcpu *vcpu)
 {
@@ -40,10 +51,19 @@ void vcpu_deliver_interrupts(struct vcpu *vcpu)
 
 	if (!g->vm)
 		return;
-	sync_uart_line(g);
-	vmachine_update(g->vm, rdtsc());
+	spin_lock(&g->vm_lock);
+	platform_update(vcpu, rdtsc());
+	/* An NMI from another vCPU goes first, unless NMIs are blocked, SDM Vol. 3C 26.6.1.2 */
+	if (!(queued & INTR_INFO_VALID) &&
+	    !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE) & (INTR_BLOCKING_NMI | INTR_BLOCKING_STI_MOVSS)) &&
+	    vmachine_take_nmi(g->vm, vcpu->index)) {
+		spin_unlock(&g->vm_lock);
+		vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFO, 2u | INTR_TYPE_NMI | INTR_INFO_VALID);
+		return;
+	}
 	vector = vmachine_pending_vector(g->vm, vcpu->index);
 	if (vector < 0) {
+		spin_unlock(&g->vm_lock);
 		interrupt_window(false);
 		return;
 	}
@@ -51,6 +71,7 @@ void vcpu_deliver_interrupts(struct vcpu *vcpu)
 	if (!(queued & INTR_INFO_VALID) && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 	    !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE) & INTR_BLOCKING_STI_MOVSS)) {
 		vector = vmachine_ack(g->vm, vcpu->index, vector);
+		spin_unlock(&g->vm_lock);
 		if (vector >= 0) {
 			vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFO,
 				   (uint32_t)vector | INTR_TYPE_EXTERNAL | INTR_INFO_VALID);
@@ -61,6 +82,7 @@ void vcpu_deliver_interrupts(struct vcpu *vcpu)
 		interrupt_window(false);
 		return;
 	}
+	spin_unlock(&g->vm_lock);
 	interrupt_window(true);
 }
 
@@ -91,6 +113,7 @@ enum exit_action exit_interrupt_window(struct vcpu *vcpu, const struct vmx_exit 
 
 uint64_t vcpu_next_event(const struct vcpu *vcpu)
 {
+	/* A read of the timers' state: a racing update only moves it, never to garbage */
 	return vcpu->guest->vm ? vmachine_next_event(vcpu->guest->vm, vcpu->index) : UINT64_MAX;
 }
 
@@ -98,9 +121,13 @@ bool vcpu_interrupt_ready(struct vcpu *vcpu, uint64_t now)
 {
 	struct guest *g = vcpu->guest;
 
+	bool ready;
+
 	if (!g->vm)
 		return false;
-	sync_uart_line(g);
-	vmachine_update(g->vm, now);
-	return vmachine_pending_vector(g->vm, vcpu->index) >= 0;
+	spin_lock(&g->vm_lock);
+	platform_update(vcpu, now);
+	ready = vmachine_pending_vector(g->vm, vcpu->index) >= 0 || vcpu->guest->vm->lapic[vcpu->index].nmi_pending;
+	spin_unlock(&g->vm_lock);
+	return ready;
 }

@@ -202,6 +202,59 @@ int vmcs_setup_linux(struct vcpu *vcpu, const struct linux_entry *e)
 	return cpu->vmcs_errors ? -E_INVAL : 0;
 }
 
+/* An application processor after INIT and a SIPI, SDM Vol. 3A 9.1.1 Table 9-1 and 9.4.4: real
+ * mode at CS = vector << 8 (base vector << 12), IP 0, caches as reset leaves them; unrestricted
+ * guest runs it as it is, SDM Vol. 3C 26.3.1.2. */
+int vmcs_setup_sipi(struct vcpu *vcpu, uint8_t vector)
+{
+	struct per_cpu *cpu = this_cpu();
+	enum vmcs_field data[] = { VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_ES_SELECTOR,
+				   VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_FS_SELECTOR,
+				   VMCS_GUEST_GS_SELECTOR };
+	struct cpuid_regs r;
+
+	cpu->vmcs_errors = 0;
+	vmcs_write(VMCS_CR0_READ_SHADOW, CR0_CD | CR0_NW | CR0_ET);
+	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(&vmx_caps, CR0_CD | CR0_NW | CR0_ET, true));
+	vmcs_write(VMCS_GUEST_CR3, 0);
+	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
+	vmcs_write(VMCS_GUEST_CR4, vmx_fix_cr4(&vmx_caps, 0));
+	vmcs_write(VMCS_GUEST_IA32_EFER, 0);
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS, vmx_ctls.entry);
+	vmcs_write(VMCS_GUEST_CS_SELECTOR, (uint64_t)vector << 8);
+	vmcs_write(VMCS_GUEST_CS_BASE, (uint64_t)vector << 12);
+	vmcs_write(VMCS_GUEST_CS_LIMIT, 0xffff);
+	vmcs_write(VMCS_GUEST_CS_ACCESS_RIGHTS, 0x9b);
+	for (unsigned i = 0; i < ARRAY_SIZE(data); i++) {
+		unsigned idx = (data[i] - VMCS_GUEST_ES_SELECTOR) / 2;
+
+		vmcs_write(data[i], 0);
+		vmcs_write((enum vmcs_field)(VMCS_GUEST_ES_LIMIT + 2 * idx), 0xffff);
+		vmcs_write((enum vmcs_field)(VMCS_GUEST_ES_ACCESS_RIGHTS + 2 * idx), 0x93);
+		vmcs_write((enum vmcs_field)(VMCS_GUEST_ES_BASE + 2 * idx), 0);
+	}
+	vmcs_write(VMCS_GUEST_TR_SELECTOR, 0);
+	vmcs_write(VMCS_GUEST_TR_LIMIT, 0xffff);
+	vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, AR_TSS32_BUSY);
+	vmcs_write(VMCS_GUEST_TR_BASE, 0);
+	vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	vmcs_write(VMCS_GUEST_DR7, 0x400);
+	vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(VMCS_GUEST_RFLAGS, 0x2);
+	vmcs_write(VMCS_GUEST_RIP, 0);
+	vmcs_write(VMCS_GUEST_RSP, 0);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, 0);
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFO, 0);
+	memset(&vcpu->regs, 0, sizeof(vcpu->regs));
+	cpuid(1, 0, &r);
+	vcpu->regs.gpr[GPR_RDX] = r.eax; /* the processor signature, as after INIT */
+	return cpu->vmcs_errors ? -E_INVAL : 0;
+}
+
 int vmcs_setup(struct vcpu *vcpu, uint32_t entry, uint32_t mbi_gpa)
 {
 	struct per_cpu *cpu = this_cpu();

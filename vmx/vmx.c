@@ -97,6 +97,21 @@ int vmx_cpu_enable(struct per_cpu *cpu)
 	return 0;
 }
 
+void vmx_flush_guest_tlb(uint64_t eptp, uint16_t vpid)
+{
+	/* Single context where the CPU has it, else everything, SDM Vol. 3C 28.3.3.1 */
+	if (vmx_caps.ept_vpid_cap & EPT_CAP_INVEPT_SINGLE)
+		invept(INVEPT_SINGLE_CONTEXT, eptp);
+	else if (vmx_caps.ept_vpid_cap & EPT_CAP_INVEPT_ALL)
+		invept(INVEPT_ALL_CONTEXT, 0);
+	if (!vpid)
+		return;
+	if (vmx_caps.ept_vpid_cap & VPID_CAP_INVVPID_SINGLE)
+		invvpid(INVVPID_SINGLE_CONTEXT, vpid);
+	else if (vmx_caps.ept_vpid_cap & VPID_CAP_INVVPID_ALL)
+		invvpid(INVVPID_ALL_CONTEXT, 0);
+}
+
 void vmcs_access_failed(enum vmcs_field field, uint64_t value, bool write)
 {
 	this_cpu()->vmcs_errors++;

@@ -39,9 +39,14 @@ static inline void vmcs_write(enum vmcs_field field, uint64_t value)
 
 /* Builds the VMCS of a vCPU for a 32-bit protected-mode Multiboot start at entry. */
 int vmcs_setup(struct vcpu *vcpu, uint32_t entry, uint32_t mbi_gpa);
+/* Drops this CPU's cached translations of a guest (EPT and VPID-tagged), so nothing of a
+ * previous run of it survives on this CPU. */
+void vmx_flush_guest_tlb(uint64_t eptp, uint16_t vpid);
 struct linux_entry;
 /* After vmcs_setup: the 64-bit Linux boot protocol's entry state instead of Multiboot's. */
 int vmcs_setup_linux(struct vcpu *vcpu, const struct linux_entry *e);
+/* An application processor's state after INIT and SIPI: real mode at vector << 12. */
+int vmcs_setup_sipi(struct vcpu *vcpu, uint8_t vector);
 /* Makes vcpu's VMCS current on this CPU (VMPTRLD) when it is not already. */
 int vmcs_load(struct vcpu *vcpu);
 /* Releases a vCPU's VMCS (VMCLEAR) and frees it. */
