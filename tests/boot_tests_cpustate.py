@@ -90,4 +90,18 @@ SCENARIOS = [
             Absent("no-hypervisor-fault", r"PANIC|CPU exception"),
         ],
     ),
+    # An exception injected into a real-mode vCPU carries no error code (VM entry refuses one).
+    Scenario(
+        name="realmode-exception",
+        cpus=2,
+        guests=[("realmode", "realmode")],
+        modules=[("tests/configs/realmode.cfg", "config")],
+        timeout=180,
+        checks=[
+            Expect("ap-started-in-real-mode", r"^\[cpu1\] guest realmode: vCPU 1 started at 0x9000 \(SIPI\)$"),
+            Expect("gp-through-the-ivt", r"^\[realmode\] realmode: AP took #GP in real mode and went on$"),
+            Absent("no-failed-entry", r"VM entry (of vCPU \d+ )?failed"),
+            Expect("exits-0", r"^\[cpu\d\] guest realmode stopped: exit code 0 \(port 0xf4\)$"),
+        ] + HEALTHY[:1] + [Expect("powers-off-when-idle", r"^\[cpu\d\] powering off")],
+    ),
 ]

@@ -1,6 +1,6 @@
 # Test guests: freestanding 32-bit Multiboot (v1) kernels, linked at 1 MiB, one .c file each
 # plus the small library in tests/guests/lib/. Included from the top-level Makefile.
-GUEST_NAMES := demo aout eptpast triple vmxon hcall halt spin memhog probe lapic ports counter echo fpu cr8 dregs fresh xsave hostres features ipi
+GUEST_NAMES := demo aout eptpast triple vmxon hcall halt spin memhog probe lapic ports counter echo fpu cr8 dregs fresh xsave hostres features ipi realmode
 GUEST_NAMES += neighbour forge flood
 GUEST_NAMES += exitloop
 # Guests whose header uses the a.out kludge (flag 16) instead of the ELF program headers.
