@@ -428,7 +428,7 @@ int bzimage_load(const struct bzimage_info *bi, const void *image, size_t size, 
 	const char *ignored;
 	unsigned n = 0, entries;
 	size_t cmdline_len;
-	uint64_t mapped;
+	uint64_t mapped, high_size = 0;
 	int err;
 
 	if (!why)
@@ -444,6 +444,14 @@ int bzimage_load(const struct bzimage_info *bi, const void *image, size_t size, 
 		return bz_fail(why, "initrd size given without its data", -E_INVAL);
 	if (ram_size < BZ_KERNEL_FLOOR + BZ_PAGE_2M)
 		return bz_fail(why, "guest RAM smaller than 3 MiB", -E_RANGE);
+	/* Beyond p->ram_below_4g, the buffer's RAM is the guest's from 4 GiB on: everything the
+	 * loader places goes in the low part, which guest-physical and buffer offsets share. */
+	if (p->ram_below_4g && p->ram_below_4g < ram_size) {
+		if (p->ram_below_4g > BZ_HIGH_RAM_BASE)
+			return bz_fail(why, "RAM below 4 GiB larger than 4 GiB", -E_INVAL);
+		high_size = ram_size - p->ram_below_4g;
+		ram_size = p->ram_below_4g;
+	}
 	err = bz_check_extra(p, ram_size, why);
 	if (err)
 		return err;
@@ -477,6 +485,11 @@ int bzimage_load(const struct bzimage_info *bi, const void *image, size_t size, 
 	if (err)
 		return err;
 	entries = bz_build_e820(p, ram_size, map);
+	/* RAM past the low window sits above 4 GiB, after the hole where the platform's MMIO lives */
+	if (high_size && entries < ARRAY_SIZE(map)) {
+		map[entries++] = (struct linux_e820_entry){ .addr = BZ_HIGH_RAM_BASE, .size = high_size,
+							    .type = LINUX_E820_RAM };
+	}
 
 	/* All checks done: write guest RAM */
 	memcpy(ram + out->kernel_addr, (const uint8_t *)image + bi->kernel_offset, bi->kernel_size);

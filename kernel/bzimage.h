@@ -24,6 +24,7 @@
 #define BZ_CMDLINE 0x20000u
 #define BZ_CMDLINE_MAX 0x10000u /* bytes, terminating NUL included */
 #define BZ_LOW_END 0x9fc00u     /* end of usable low memory: the EBDA line */
+#define BZ_HIGH_RAM_BASE 0x100000000ull /* where RAM beyond ram_below_4g appears */
 
 /* Boot segments and the 64-bit entry, boot.rst "64-bit Boot Protocol" */
 #define BZ_BOOT_CS 0x10
@@ -85,6 +86,7 @@ struct linux_boot_params {
 	const struct linux_e820_entry *e820_extra; /* ranges to carve out of the map, e.g. the ACPI tables */
 	unsigned e820_extra_count;                 /* at most BZ_MAX_EXTRA_E820 */
 	uint64_t acpi_rsdp;                        /* guest-physical RSDP, 0: let Linux scan for it */
+	uint64_t ram_below_4g; /* 0: RAM is one range from 0; else RAM past it is at BZ_HIGH_RAM_BASE */
 };
 
 /* The vCPU state for the 64-bit entry; access rights in the VMCS format, SDM Vol. 3C 24.4.1. */

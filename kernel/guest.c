@@ -262,6 +262,32 @@ bool guest_off_cpus(const struct guest *g)
 	return true;
 }
 
+/* No vCPU of g runs guest code on another CPU: this CPU's own are in host code right now (its
+ * run loop or an interrupt in it), so the guest's RAM may be touched from here. */
+static bool guest_others_off(const struct guest *g, unsigned cpu)
+{
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		if (g->vcpus[i]->cpu != cpu && __atomic_load_n(&g->vcpus[i]->on_cpu, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+bool guest_gpa_to_hpa(const struct guest *g, uint64_t gpa, uint64_t len, uint64_t *hpa)
+{
+	uint64_t high = g->ram_size - g->ram_low;
+
+	if (gpa < g->ram_low && len <= g->ram_low - gpa) {
+		*hpa = g->ram_hpa + gpa;
+		return true;
+	}
+	if (gpa >= GUEST_HIGH_RAM_BASE && gpa - GUEST_HIGH_RAM_BASE < high &&
+	    len <= high - (gpa - GUEST_HIGH_RAM_BASE)) {
+		*hpa = g->ram_hpa + g->ram_low + (gpa - GUEST_HIGH_RAM_BASE);
+		return true;
+	}
+	return false;
+}
+
 uint64_t guest_run_ticks(const struct guest *g)
 {
 	uint64_t sum = 0;
@@ -315,7 +341,7 @@ static bool guest_scrub_some(unsigned cpu)
 	for (unsigned i = 0; i < guest_count; i++) {
 		/* Every vCPU must have left its CPU before its RAM is touched. */
 		if (guests[i].cpu == cpu && guests[i].state == GUEST_SCRUBBING &&
-		    guest_off_cpus(&guests[i])) {
+		    guest_others_off(&guests[i], cpu)) {
 			guest_scrub_step(&guests[i], SCRUB_STEP);
 			return true;
 		}
@@ -331,12 +357,19 @@ static int guest_scrub_wait(struct guest *g)
 
 	if (g->state != GUEST_SCRUBBING)
 		return 0;
-	if (g->cpu == this_cpu_id() && guest_off_cpus(g)) {
+	guest_wake_cpu(g);
+	if (g->cpu == this_cpu_id()) {
+		/* The scrub is this CPU's: once the other CPUs' vCPUs have left, do it here. */
+		while (!guest_others_off(g, g->cpu) && waited < limit) {
+			delay_us(100);
+			waited += 100;
+		}
+		if (!guest_others_off(g, g->cpu))
+			return -E_TIMEOUT;
 		while (g->state == GUEST_SCRUBBING)
 			guest_scrub_step(g, g->ram_size);
 		return 0;
 	}
-	guest_wake_cpu(g);
 	while (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == GUEST_SCRUBBING && waited < limit) {
 		delay_us(100);
 		waited += 100;
@@ -495,8 +528,14 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
 	ring_init(&g->console, (uint8_t *)console, gc->console_buffer);
 	err = ept_init_sizes(&g->ept, &ept_host_mm, vmx_ctls.has_ept_2m,
 			     (vmx_caps.ept_vpid_cap & EPT_CAP_1G_PAGES) != 0);
+	/* A Linux guest's RAM leaves 3.5-4 GiB to its platform's MMIO; the rest goes above. */
+	g->ram_low = guest_image_is_linux(image) && g->ram_size > GUEST_LOW_RAM_MAX ?
+		     GUEST_LOW_RAM_MAX : g->ram_size;
 	if (!err)
-		err = ept_map(&g->ept, 0, g->ram_hpa, g->ram_size, EPT_RWX, EPT_MEMTYPE_WB);
+		err = ept_map(&g->ept, 0, g->ram_hpa, g->ram_low, EPT_RWX, EPT_MEMTYPE_WB);
+	if (!err && g->ram_low < g->ram_size)
+		err = ept_map(&g->ept, GUEST_HIGH_RAM_BASE, g->ram_hpa + g->ram_low,
+			      g->ram_size - g->ram_low, EPT_RWX, EPT_MEMTYPE_WB);
 	if (!err)
 		ept_count_pages(&g->ept, &g->ept_pages);
 	if (err < 0) {

@@ -22,7 +22,11 @@
 #define GUEST_LINE_MAX 160
 #define GUEST_STOP_REASON_MAX 160
 #define GUEST_MAX_VCPUS 16
-#define GUEST_INPUT_MAX 256 /* typed bytes held for a guest whose UART FIFO is full */ /* vCPUs of one guest: its ACPI tables and platform describe them */
+#define GUEST_INPUT_MAX 256
+/* A Linux guest's RAM beyond this is mapped from 4 GiB on: the hole holds its LAPIC and I/O
+ * APIC pages (as PC chipsets leave 3.5-4 GiB to MMIO). */
+#define GUEST_LOW_RAM_MAX 0xe0000000ull
+#define GUEST_HIGH_RAM_BASE 0x100000000ull /* typed bytes held for a guest whose UART FIFO is full */ /* vCPUs of one guest: its ACPI tables and platform describe them */
 
 /* Guest general-purpose registers in the SDM's numbering (Vol. 3C Table 28-3): RAX, RCX, RDX,
  * RBX, RSP (unused: RSP lives in the VMCS), RBP, RSI, RDI, R8-R15. */
@@ -105,6 +109,7 @@ struct guest {
 	struct spinlock vm_lock;  /* its vCPUs reach the platform from their own CPUs */
 	uint64_t ram_size;
 	uint64_t ram_hpa; /* one contiguous host-physical range, mapped at guest-physical 0 */
+	uint64_t ram_low; /* bytes of it below 4 GiB: ram_size, or GUEST_LOW_RAM_MAX (rest at 4 GiB) */
 	bool ram_clean;      /* all zero: scrubbed since its last run (nothing to do at start) */
 	uint64_t scrub_done; /* bytes of the scrub in progress already zeroed */
 	uint64_t scrub_start_tsc, scrub_ticks; /* the last complete scrub took scrub_ticks */
@@ -180,6 +185,9 @@ void vcpu_set_block(struct vcpu *v, enum vcpu_block block);
 void guest_kick_vcpus(struct guest *g, uint32_t mask, const struct vcpu *self);
 /* None of its vCPUs is on a CPU (after a stop or pause, once they have all left). */
 bool guest_off_cpus(const struct guest *g);
+/* The host-physical address of guest-physical [gpa, gpa + len) when all of it is the guest's
+ * RAM (in one piece), else false. */
+bool guest_gpa_to_hpa(const struct guest *g, uint64_t gpa, uint64_t len, uint64_t *hpa);
 /* Sums of its vCPUs' figures. */
 uint64_t guest_run_ticks(const struct guest *g);
 uint64_t guest_exits(const struct guest *g);

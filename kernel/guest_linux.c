@@ -61,8 +61,7 @@ int guest_platform_setup(struct guest *g, uint64_t *rsdp)
 	}
 	now = rdtsc();
 	vmachine_init(g->vm, g->nr_vcpus, tsc_per_ms * 1000, CPU_MODEL_CRYSTAL_HZ, wall_clock_now(now),
-		      now, MIN(g->ram_size, 0xe0000000ull),
-		      g->ram_size > 0xe0000000ull ? g->ram_size - 0xe0000000ull : 0);
+		      now, g->ram_low, g->ram_size - g->ram_low);
 	*rsdp = layout.rsdp;
 	return 0;
 }
@@ -97,6 +96,7 @@ int guest_linux_load(struct guest *g)
 		params.initrd_size = g->initrd->end - g->initrd->start;
 	}
 	params.acpi_rsdp = rsdp;
+	params.ram_below_4g = g->ram_low < g->ram_size ? g->ram_low : 0;
 	err = bzimage_load(&bi, image, image_size, (uint8_t *)g->ram_hpa, g->ram_size, &params,
 			   &g->linux_entry, &why);
 	if (err < 0) {

@@ -93,12 +93,13 @@ static enum exit_action exit_ept_violation(struct vcpu *vcpu, const struct vmx_e
 	uint64_t gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
 	const char *access = q & 2 ? "write" : q & 4 ? "instruction fetch" : "read";
 	bool present = (q & (7u << 3)) != 0;
+	uint64_t hpa;
 
 	if (vcpu->guest->vm && vmachine_mmio_claims(vcpu->guest->vm, gpa))
 		return exit_mmio(vcpu, exit, gpa);
 
 	guest_crash(vcpu->guest, "EPT violation: %s at guest-physical 0x%lx (%s), rip 0x%lx", access,
-		   gpa, present ? "not permitted" : gpa >= vcpu->guest->ram_size ?
+		   gpa, present ? "not permitted" : !guest_gpa_to_hpa(vcpu->guest, gpa, 1, &hpa) ?
 		   "outside the guest's RAM" : "not mapped", exit->guest_rip);
 	return EXIT_STOPPED;
 }

@@ -119,8 +119,10 @@ static void vcpu_load_pdptes(struct vcpu *vcpu)
 	for (unsigned i = 0; i < 4; i++) {
 		uint64_t gpa = table + 8 * i, pdpte = 0;
 
-		if (gpa + 8 <= g->ram_size)
-			pdpte = *(uint64_t *)(g->ram_hpa + gpa);
+		uint64_t hpa;
+
+		if (guest_gpa_to_hpa(g, gpa, 8, &hpa))
+			pdpte = *(uint64_t *)hpa;
 		vmcs_write((enum vmcs_field)(VMCS_GUEST_PDPTE0 + 2 * i), pdpte);
 	}
 }

@@ -16,9 +16,11 @@ static int guest_read_gpa(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
 	const struct guest *g = opaque;
 
-	if (gpa >= g->ram_size || len > g->ram_size - gpa)
+	uint64_t hpa;
+
+	if (!guest_gpa_to_hpa(g, gpa, len, &hpa))
 		return -1;
-	memcpy(buf, (const void *)(g->ram_hpa + gpa), len);
+	memcpy(buf, (const void *)hpa, len);
 	return 0;
 }
 

@@ -550,6 +550,46 @@ static void test_identity_large_ram(void)
 	free(img);
 }
 
+/* RAM beyond 3.5 GiB appears above 4 GiB (the hole holds the platform's MMIO): e820 says so,
+ * and nothing the loader places goes beyond the low part. */
+static void test_ram_above_4g(void)
+{
+	struct bz_spec s = good_spec();
+	struct linux_boot_params p = { .cmdline = "x", .ram_below_4g = 0xe0000000ull };
+	struct bzimage_info bi;
+	struct linux_entry e;
+	const char *why;
+	size_t len;
+	uint8_t *img = make_bz(&s, &len), *ram;
+	uint64_t size = 6 * GiB;
+	static const uint8_t initrd[8192];
+
+	CHECK_EQ(bzimage_parse(img, len, &bi, &why), 0);
+	ram = map_ram(size);
+	CHECK(ram != NULL);
+	if (ram) {
+		p.initrd = initrd;
+		p.initrd_size = sizeof(initrd);
+		CHECK_EQ(bzimage_load(&bi, img, len, ram, size, &p, &e, &why), 0);
+		{
+			const struct linux_e820_entry want[] = {
+				{ 0, BZ_LOW_END, LINUX_E820_RAM },
+				{ BZ_LOW_END, MiB - BZ_LOW_END, LINUX_E820_RESERVED },
+				{ MiB, 0xe0000000ull - MiB, LINUX_E820_RAM },
+				{ 4 * GiB, size - 0xe0000000ull, LINUX_E820_RAM },
+			};
+			check_e820(ram + BZ_ZERO_PAGE, want, 4);
+		}
+		CHECK(e.initrd_addr + e.initrd_size <= 0xe0000000ull);
+		CHECK(e.kernel_end <= 0xe0000000ull);
+		/* A low window above 4 GiB makes no sense */
+		p.ram_below_4g = 5 * GiB;
+		CHECK_EQ(bzimage_load(&bi, img, len, ram, size, &p, &e, &why), -E_INVAL);
+		munmap(ram, size);
+	}
+	free(img);
+}
+
 static void test_kernel_placement(void)
 {
 	struct bz_spec s;
@@ -845,6 +885,7 @@ int main(void)
 	RUN_TEST(test_load_zero_page);
 	RUN_TEST(test_entry_state);
 	RUN_TEST(test_identity_large_ram);
+	RUN_TEST(test_ram_above_4g);
 	RUN_TEST(test_kernel_placement);
 	RUN_TEST(test_initrd_placement);
 	RUN_TEST(test_load_refusals);
