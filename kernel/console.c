@@ -153,6 +153,8 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 		out->irqs_injected = g->vm->irqs_injected;
 		out->timer_irqs = g->vm->timer_irqs;
 		out->pit_irqs = g->vm->pit_irqs;
+		out->timer_latency_avg = g->vm->timer_irqs ? g->vm->timer_latency_sum / g->vm->timer_irqs : 0;
+		out->timer_latency_max = g->vm->timer_latency_max;
 		out->extint_irqs = g->vm->extint_irqs;
 		out->io_accesses = g->vm->io_accesses;
 		out->mmio_accesses = g->vm->mmio_accesses;

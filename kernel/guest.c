@@ -576,6 +576,10 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	guest_set_state(g, GUEST_SCRUBBING);
 	g->request = GUEST_REQUEST_NONE;
 	log_info("guest %s stopped: %s", g->name, g->stop_reason);
+	if (g->vm && g->vm->timer_irqs)
+		log_info("guest %s: %lu LAPIC timer interrupts, injected %lu ticks after due on average, "
+			 "%lu at most", g->name, g->vm->timer_irqs,
+			 g->vm->timer_latency_sum / g->vm->timer_irqs, g->vm->timer_latency_max);
 	guest_wake_cpu(g);
 }
 

@@ -79,6 +79,7 @@ struct shell_guest {
 	uint64_t irqs_injected, timer_irqs, pit_irqs, extint_irqs; /* interrupts delivered */
 	uint64_t io_accesses, mmio_accesses; /* to its platform's devices */
 	uint64_t timer_next_us;            /* its LAPIC timer's next expiry from now, ~0 if none */
+	uint64_t timer_latency_avg, timer_latency_max; /* ticks from due to injection */
 	bool preserved;                    /* kept after a crash (on_crash = preserve) */
 	unsigned nr_vcpus;
 	struct shell_vcpu vcpus[SHELL_VCPUS_MAX];

@@ -274,9 +274,11 @@ static void shell_info_config(struct shell *sh, const struct shell_guest *g)
 	shell_printf(sh, "  interrupts %lu injected: %lu LAPIC timer, %lu PIT, %lu through the PIC\n",
 		     g->irqs_injected, g->timer_irqs, g->pit_irqs, g->extint_irqs);
 	if (g->timer_next_us == ~0ull)
-		shell_printf(sh, "  timer      not armed\n");
+		shell_printf(sh, "  timer      not armed");
 	else
-		shell_printf(sh, "  timer      next expiry in %lu us\n", g->timer_next_us);
+		shell_printf(sh, "  timer      next expiry in %lu us", g->timer_next_us);
+	shell_printf(sh, "; injected %lu ticks after due on average, %lu at most\n",
+		     g->timer_latency_avg, g->timer_latency_max);
 	shell_printf(sh, "  devices    %lu port and %lu MMIO accesses\n", g->io_accesses,
 		     g->mmio_accesses);
 }

@@ -70,7 +70,7 @@ void vcpu_deliver_interrupts(struct vcpu *vcpu)
 	/* Another event goes in first (a re-injected or a new exception): wait for the window. */
 	if (!(queued & INTR_INFO_VALID) && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 	    !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE) & INTR_BLOCKING_STI_MOVSS)) {
-		vector = vmachine_ack(g->vm, vcpu->index, vector);
+		vector = vmachine_ack(g->vm, vcpu->index, vector, rdtsc());
 		spin_unlock(&g->vm_lock);
 		if (vector >= 0) {
 			vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFO,

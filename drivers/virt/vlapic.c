@@ -219,6 +219,7 @@ void vlapic_tick(struct vlapic *v, uint64_t now)
 
 	if (!vlapic_enabled(v))
 		return;
+	v->timer_due = vlapic_next_event(v); /* kept only when the timer fires below */
 	if (timer_mode(v) == TIMER_TSC_DEADLINE) {
 		/* Fires when TSC >= deadline, then disarms and clears the MSR, 11.5.4.1 */
 		if (v->tsc_deadline && now >= v->tsc_deadline) {

@@ -97,6 +97,7 @@ struct vlapic {
 	uint32_t timer_start_count;
 	uint64_t timer_periods;    /* expiries already handled since timer_start */
 	uint64_t timer_fired;      /* timer interrupts raised in IRR (statistics) */
+	uint64_t timer_due;        /* the TSC tick at which the last raised timer interrupt was due */
 
 	/* What the vCPU must act on; the integrator reads and clears these. */
 	bool nmi_pending, init_pending, sipi_pending, extint_pending;

@@ -246,7 +246,7 @@ int vmachine_pending_vector(const struct vmachine *m, unsigned vcpu)
 	return vlapic_pending_vector(lapic);
 }
 
-int vmachine_ack(struct vmachine *m, unsigned vcpu, int vector)
+int vmachine_ack(struct vmachine *m, unsigned vcpu, int vector, uint64_t now)
 {
 	struct vlapic *lapic = &m->lapic[vcpu < m->nr_vcpus ? vcpu : 0];
 
@@ -257,8 +257,14 @@ int vmachine_ack(struct vmachine *m, unsigned vcpu, int vector)
 		return vpic_ack(&m->pic);
 	}
 	if (!(lapic->lvt[VLAPIC_LVT_TIMER] & VLAPIC_LVT_MASKED) &&
-	    (uint8_t)lapic->lvt[VLAPIC_LVT_TIMER] == vector)
+	    (uint8_t)lapic->lvt[VLAPIC_LVT_TIMER] == vector) {
+		uint64_t late = lapic->timer_due != UINT64_MAX && now > lapic->timer_due ?
+				now - lapic->timer_due : 0;
+
 		m->timer_irqs++;
+		m->timer_latency_sum += late;
+		m->timer_latency_max = MAX(m->timer_latency_max, late);
+	}
 	vlapic_ack(lapic, (uint8_t)vector);
 	return vector;
 }

@@ -37,6 +37,8 @@ struct vmachine {
 	bool isa_level[16];     /* the ISA IRQ lines as the devices drive them */
 	/* Figures for `info`. */
 	uint64_t irqs_injected, timer_irqs, pit_irqs, uart_irqs, extint_irqs, ipis;
+	/* LAPIC timer interrupts: ticks from when each was due to its injection */
+	uint64_t timer_latency_sum, timer_latency_max;
 	uint64_t io_accesses, mmio_accesses;
 };
 
@@ -72,7 +74,7 @@ uint32_t vmachine_take_kicks(struct vmachine *m);
 int vmachine_pending_vector(const struct vmachine *m, unsigned vcpu);
 /* The vector was injected: IRR to ISR in the LAPIC (or the PIC's INTA cycle for ExtINT).
  * Returns the vector actually delivered (the PIC may answer a spurious one). */
-int vmachine_ack(struct vmachine *m, unsigned vcpu, int vector);
+int vmachine_ack(struct vmachine *m, unsigned vcpu, int vector, uint64_t now);
 /* An NMI for vcpu (IPI or LINT1), taken once. */
 bool vmachine_take_nmi(struct vmachine *m, unsigned vcpu);
 /* INIT and SIPI for vcpu, SDM Vol. 3A 9.4.4: INIT resets its LAPIC and makes it wait; a SIPI

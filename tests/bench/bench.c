@@ -340,7 +340,8 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	pm.passes = clamp(arg_u32("passes", quick ? 2 : 16), 1, MAX_SAMPLES);
 	pm.gaps = clamp(arg_u32("gaps", quick ? 4 : 24), 1, MAX_GAPS);
 	pm.window = clamp(arg_u32("window", quick ? 4 : 100), 1, 4000) * 1000000u;
-	pm.warmup = clamp(arg_u32("warmup", quick ? 1 : 3), 1, 100) * 1000000u;
+	/* Up to 4 G ticks: a CPU-mate Linux guest boots to its idle shell in about 3 G */
+	pm.warmup = clamp(arg_u32("warmup", quick ? 1 : 3), 1, 4000) * 1000000u;
 	env = detect_env();
 	/* Bochs 2.7 lets the host's interrupts exit a KVM guest only while the guest's EFLAGS.IF is 1
 	 * (seen: with IF=0 the host never got its CPU back). The runner gives the guest no interrupt

@@ -205,7 +205,26 @@ def linux_runs(build, workdir):
                                   ("$BUILD/linux/initrd-busybox.cpio.gz", "initrd"), (cfg, "config")])
     native = emu.Scenario(name="bench-linux-native", iso=iso, timeout=300, megs=512,
                           bochs_extra=[emu.SERIAL_TIMING])
-    return [("linux-guest", guest), ("linux-native", native)]
+    # A CPU-bound guest sharing cpu0 (equal weights) with an idle Linux guest: it starts measuring
+    # once Linux has booted (LINUX_MATE_WARMUP M ticks) and should keep nearly all of the CPU.
+    mate_cfg = os.path.join(workdir, "linux-mate.cfg")
+    with open(mate_cfg, "w") as f:
+        f.write("[hypervisor]\nconsole = prefixed\n[guest web]\nimage = vmlinuz\ninitrd = initrd\n"
+                # init is `sleep 60`: idle for 3 G ticks, then it exits, the kernel panics and
+                # resets (panic=-1), and on_reboot = stop ends the guest so the run can power off
+                "cmdline = \"console=ttyS0 quiet panic=-1 rdinit=/bin/sleep -- 60\"\nmemory = 128M\n"
+                "cpus = 0\non_reboot = stop\non_crash = stop\n"
+                f"[guest bench1]\nimage = bench\ncmdline = \"bench1 mode=shared warmup={LINUX_MATE_WARMUP}\"\n"
+                "memory = 16M\ncpus = 0\n")
+    mate = emu.Scenario(name="bench-linux-mate", timeout=900, megs=512, guests=[("bench", "bench")],
+                        modules=[("$BUILD/linux/vmlinuz-6.1", "vmlinuz"),
+                                 ("$BUILD/linux/initrd-busybox.cpio.gz", "initrd"), (mate_cfg, "config")])
+    return [("linux-guest", guest), ("linux-native", native), ("linux-mate", mate)]
+
+
+LINUX_MATE_WARMUP = 3500  # M ticks: Linux 6.1 reaches its shell in about 3 G ticks sharing cpu0
+TIMER_LATENCY = re.compile(r"^\[cpu\d+\] guest web: (\d+) LAPIC timer interrupts, injected (\d+) ticks "
+                           r"after due on average, (\d+) at most$", re.MULTILINE)
 
 
 def marker_tick(workdir, scen_name):
@@ -401,6 +420,18 @@ def figures(res, build):
                           if ratio else "not run (make linux-guests; skipped with --quick)") + (
                      f"; natively (the peer's host) Linux 6.1 reached init at {linux_up.group(1)} s of its uptime"
                      if linux_up else "")})
+    mate = shares(res.get("linux-mate", {}), ["bench1"], first(cl, "bench", "work"))[0]
+    row("CPU-bound guest beside an idle Linux guest, share of its CPU", "%", ">=", 99.0,
+        round(100 * mate, 2) if mate is not None else None, None, None,
+        "equal weights on cpu0; the window opens once Linux 6.1 idles (init is sleep 60); vs the work "
+        "rate alone under Cloison" if mate is not None else "not run (make linux-guests; skipped with --quick)")
+    lat = TIMER_LATENCY.search(res["_serial"].get("linux-guest", ""))
+    row("LAPIC timer interrupt: due to injection, average", "ticks", None, None,
+        int(lat.group(2)) if lat else None, None, None,
+        (f"{lat.group(1)} TSC-deadline interrupts of Linux 6.1 booting to init on cpu0, the console's "
+         f"CPU (a halted guest there wakes at the 1 ms console tick); at most {fmt(int(lat.group(3)))} "
+         f"ticks; the guest's handler runs at its first instruction after injection")
+        if lat else "not run (make linux-guests; skipped with --quick)")
     return rows
 
 
@@ -548,7 +579,10 @@ def main():
                     "scrub": 1, **{f"start{n}": n for n in START_COUNTS}}.get(key, 1)
             info[key] = {"summary": run.summary, "serial_log": run.serial_path, "guests_finished": ended}
             print(f"bench: {key}: {run.summary}; {ended}/{want} benchmark guests finished", flush=True)
-            if key.startswith("linux-"):
+            if key == "linux-mate":  # its Linux runs `sleep` as init: no marker, the bench guest counts
+                if ended < 1 or not run.ended_by_itself:
+                    problems.append(f"{key}: {ended}/1 benchmark guests finished ({run.summary}; {run.serial_path})")
+            elif key.startswith("linux-"):
                 if marker_tick(workdir, scen.name) is None:
                     problems.append(f"{key}: no 'cloison-guest: init up' on COM1 ({run.summary}; {run.serial_path})")
             elif ended < want or not run.ended_by_itself:

@@ -76,7 +76,7 @@ static void test_pit_through_ioapic_pin2(void)
 	CHECK(t > 0 && t <= MS + MS / 100);
 	vmachine_update(&m, MS + MS / 10);
 	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x30);
-	CHECK_EQ(vmachine_ack(&m, 0, 0x30), 0x30);
+	CHECK_EQ(vmachine_ack(&m, 0, 0x30, 0), 0x30);
 	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
 	CHECK_EQ(m.pit_irqs, 1);
 	/* In service until EOI: the next tick is pending but waits behind it (same class). */
@@ -106,7 +106,7 @@ static void test_pic_virtual_wire(void)
 	vmachine_update(&m, MS + MS / 10);
 	/* The PIC's INTR reaches the CPU through LINT0 in ExtINT mode; INTA gives its vector. */
 	CHECK_EQ(vmachine_pending_vector(&m, 0), 256);
-	CHECK_EQ(vmachine_ack(&m, 0, 256), 0x30);
+	CHECK_EQ(vmachine_ack(&m, 0, 256, 0), 0x30);
 	CHECK_EQ(m.extint_irqs, 1);
 	io_out(0x20, 0x20, MS + MS / 10); /* EOI */
 	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
@@ -119,7 +119,7 @@ static void test_uart_level_line(void)
 	vmachine_set_isa_irq(&m, 4, true);
 	vmachine_update(&m, 10);
 	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x24);
-	vmachine_ack(&m, 0, 0x24);
+	vmachine_ack(&m, 0, 0x24, 0);
 	mmio_write(VPLAT_LAPIC_BASE + VLAPIC_REG_EOI, 0, 20);
 	/* Edge pin: no second interrupt while the line stays high, one more after it drops and rises. */
 	vmachine_update(&m, 30);
@@ -137,13 +137,13 @@ static void test_level_eoi_returns_to_ioapic(void)
 	vmachine_set_isa_irq(&m, 10, true);
 	vmachine_update(&m, 10);
 	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x49);
-	vmachine_ack(&m, 0, 0x49);
+	vmachine_ack(&m, 0, 0x49, 0);
 	CHECK(vioapic_redir(&m.ioapic, 10) & (1u << 14)); /* remote IRR */
 	mmio_write(VPLAT_LAPIC_BASE + VLAPIC_REG_EOI, 0, 20);
 	vmachine_update(&m, 30);
 	/* Still asserted: delivered again after the EOI reached the I/O APIC. */
 	CHECK_EQ(vmachine_pending_vector(&m, 0), 0x49);
-	vmachine_ack(&m, 0, 0x49);
+	vmachine_ack(&m, 0, 0x49, 0);
 	vmachine_set_isa_irq(&m, 10, false);
 	mmio_write(VPLAT_LAPIC_BASE + VLAPIC_REG_EOI, 0, 40);
 	vmachine_update(&m, 50);
@@ -172,8 +172,10 @@ static void test_msrs_and_tsc_deadline(void)
 	CHECK_EQ(vmachine_pending_vector(&m, 0), -1);
 	vmachine_update(&m, 5 * MS);
 	CHECK_EQ(vmachine_pending_vector(&m, 0), 0xec);
-	vmachine_ack(&m, 0, 0xec);
+	vmachine_ack(&m, 0, 0xec, 5 * MS + 1234); /* injected 1234 ticks after it was due */
 	CHECK_EQ(m.timer_irqs, 1);
+	CHECK_EQ(m.timer_latency_sum, 1234);
+	CHECK_EQ(m.timer_latency_max, 1234);
 	/* CR8 is the TPR's class. */
 	vmachine_set_cr8(&m, 0, 0xe);
 	CHECK_EQ(mmio_read(VPLAT_LAPIC_BASE + VLAPIC_REG_TPR, 0), 0xe0);
@@ -282,7 +284,7 @@ static void test_ipis_stay_in_the_guest(void)
 	CHECK_EQ(vmachine_take_kicks(&m), 1u << 2);
 	CHECK_EQ(vmachine_pending_vector(&m, 2), 0xf1);
 	CHECK_EQ(vmachine_pending_vector(&m, 1), -1);
-	vmachine_ack(&m, 2, 0xf1);
+	vmachine_ack(&m, 2, 0xf1, 0);
 	/* An APIC ID the guest does not have (another guest's, a physical CPU's): nobody. */
 	send_ipi(0, 7, (APIC_DM_FIXED << 8) | 0xf2);
 	send_ipi(0, 7, (APIC_DM_INIT << 8) | (1u << 14));
