@@ -112,7 +112,39 @@ SMP = [
           ExpectOut(r"\[smp\] cloison-guest: init up", timeout=SMP_BOOT, since="restart")),
 ]
 
+# `make run`'s demo (Makefile DEMO_MODULES, scripts/demo.cfg): web (6.1) on cpu0 and db (6.12) on
+# cpu1 beside Multiboot guests, console buffered: each reaches its shell, seen through `console`.
+DEMO_MODULES = KERNELS + [("$BUILD/guests/demo.elf", "demo"), ("$BUILD/guests/echo.elf", "echo"),
+                          ("$BUILD/guests/counter.elf", "counter"), ("$BUILD/guests/hcall.elf", "hcall"),
+                          ("scripts/demo.cfg", "config")]
+DEMO = [
+    Stage("prompt", ExpectOut("^" + re.escape(PROMPT), timeout=120)),
+    Stage("web-reaches-its-shell",
+          *attach("web"),
+          ExpectOut(r"cloison-guest: init up \(kernel 6\.1\.", timeout=SMP_BOOT, since="web"),
+          Send("uname -r\r"),
+          ExpectOut(r"^6\.1\.\d+\S*cloud-amd64", timeout=120, since="web"),
+          *detach("web")),
+    Stage("db-reaches-its-shell",
+          *attach("db"),
+          ExpectOut(r"cloison-guest: init up \(kernel 6\.12\.", timeout=SMP_BOOT, since="db"),
+          *detach("db")),
+    Stage("list-shows-them",
+          Cmd("list", r"^\d+ +web +running +0 ", r"^\d+ +db +running +1 ", r"^\d+ +alpha +running +0 ",
+              echo=False, timeout=60)),
+]
+
 SCENARIOS = [
+    Scenario(
+        name="linux-demo",
+        cpus=2,
+        megs=512,
+        modules=DEMO_MODULES,
+        hv_args="",
+        timeout=1800,
+        session=DEMO,
+        checks=[NO_FAULT, Absent("no-unhandled-exit", r"unhandled VM exit|unsupported MMIO|VM entry failed")],
+    ),
     Scenario(
         name="linux-pair",
         modules=KERNELS + [("tests/configs/linux-pair.cfg", "config")],
