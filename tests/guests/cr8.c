@@ -10,23 +10,10 @@
 #define EFER_LME (1u << 8)
 #define CR0_PG (1u << 31)
 #define CR4_PSE (1u << 4)
-#define CR4_PAE (1u << 5)
 #define TICKS 20u
 
-/* Identity map of the first GiB with 2 MiB pages: PML4 -> PDPT -> PD. */
-static uint64_t pml4[512] __attribute__((aligned(4096)));
-static uint64_t pdpt[512] __attribute__((aligned(4096)));
-static uint64_t pd[512] __attribute__((aligned(4096)));
 /* 32-bit paging: 4 MiB pages for the first 64 MiB. */
 static uint32_t pd32[1024] __attribute__((aligned(4096)));
-/* null, 32-bit code (0x08), data (0x10), 64-bit code (0x18) */
-static const uint64_t gdt64[4] __attribute__((aligned(8))) = {
-	0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull, 0x00af9a000000ffffull,
-};
-static struct __attribute__((packed)) {
-	uint16_t limit;
-	uint32_t base;
-} gdt64_ptr = { sizeof(gdt64) - 1, (uint32_t)gdt64 };
 
 /* Written by the 64-bit code. */
 uint32_t cr8_before, cr8_after;
@@ -56,22 +43,10 @@ __asm__(".text\n"
 
 static void enter_and_leave_long_mode(void)
 {
-	uint64_t efer;
+	uint64_t efer = long_mode_enter();
 
-	for (unsigned i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83; /* present, writable, 2 MiB */
-	pdpt[0] = (uint32_t)pd | 3;
-	pml4[0] = (uint32_t)pdpt | 3;
-	__asm__ volatile("lgdt %0" ::"m"(gdt64_ptr));
-	write_cr4_safe(read_cr4() | CR4_PAE);
-	write_cr3((uint32_t)pml4);
-	rdmsr_safe(MSR_EFER, &efer);
-	wrmsr_safe(MSR_EFER, efer | EFER_LME);
-	write_cr0(read_cr0() | CR0_PG); /* IA-32e mode, compatibility submode */
 	long_mode_visit();
-	write_cr0(read_cr0() & ~CR0_PG); /* back to legacy protected mode */
-	wrmsr_safe(MSR_EFER, efer);
-	write_cr4_safe(read_cr4() & ~CR4_PAE);
+	long_mode_leave(efer);
 
 	/* 32-bit paging on: setting LME now must give #GP (through this 32-bit IDT). */
 	for (unsigned i = 0; i < 16; i++)

@@ -39,17 +39,6 @@ static const char *const kind_names[NKINDS] = {
 uint64_t before[NGPR], after[NGPR];
 uint32_t kind64;
 
-static uint64_t pml4[512] __attribute__((aligned(4096)));
-static uint64_t pdpt[512] __attribute__((aligned(4096)));
-static uint64_t pd[512] __attribute__((aligned(4096)));
-/* null, 32-bit code (0x08), data (0x10), 64-bit code (0x18) */
-static const uint64_t gdt64[4] __attribute__((aligned(8))) = {
-	0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull, 0x00af9a000000ffffull,
-};
-static struct __attribute__((packed)) {
-	uint16_t limit;
-	uint32_t base;
-} gdt64_ptr = { sizeof(gdt64) - 1, (uint32_t)gdt64 };
 
 #define LOAD_ALL                                                                                  \
 	"	movq before+8*1(%rip), %rcx\n	movq before+8*2(%rip), %rdx\n"                    \
@@ -240,22 +229,6 @@ static void check_round(enum kind k, uint32_t round)
 	}
 }
 
-static void enter_long_mode(void)
-{
-	uint64_t efer;
-
-	for (unsigned i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83; /* present, writable, 2 MiB */
-	pdpt[0] = (uint32_t)pd | 3;
-	pml4[0] = (uint32_t)pdpt | 3;
-	__asm__ volatile("lgdt %0" ::"m"(gdt64_ptr));
-	write_cr4_safe(read_cr4() | CR4_PAE);
-	write_cr3((uint32_t)pml4);
-	rdmsr_safe(MSR_EFER, &efer);
-	wrmsr_safe(MSR_EFER, efer | EFER_LME);
-	write_cr0(read_cr0() | CR0_PG); /* IA-32e mode: this code runs in compatibility mode */
-}
-
 void guest_main(uint32_t magic, const struct mb_info *mbi)
 {
 	uint32_t rounds = 2000, exits = 0, seed_arg;
@@ -276,7 +249,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	for (uint32_t i = 0; i < MEM_WORDS; i++)
 		mem[i] = (uint64_t)i * 0x9e3779b97f4a7c15ull ^ 0x5a5a;
 	uart_mcr = inb(0x3fc);
-	enter_long_mode();
+	long_mode_enter();
 	for (uint32_t round = 0; round < rounds; round++) {
 		for (unsigned k = 0; k < NKINDS; k++) {
 			if (k == K_OUT_THR && round % 16)

@@ -17,7 +17,7 @@ GUEST_ASFLAGS := -m32 -march=i686 -D__ASSEMBLY__ -I. -g
 GUEST_LDFLAGS := -m elf_i386 -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments \
 	-T $(GUEST_DIR)/guest.ld
 
-GUEST_LIB_SRCS := guest.c uart.c printf.c string.c idt.c cmdline.c trap.S
+GUEST_LIB_SRCS := guest.c uart.c printf.c string.c idt.c cmdline.c longmode.c trap.S
 GUEST_LIB_OBJS := $(patsubst %,$(GUEST_OBJ)/lib/%.o,$(GUEST_LIB_SRCS))
 GUEST_ENTRY_ELF := $(GUEST_OBJ)/lib/entry.S.o
 GUEST_ENTRY_AOUT := $(GUEST_OBJ)/lib/entry-aout.S.o

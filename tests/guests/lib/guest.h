@@ -77,6 +77,13 @@ int cmdline_u32(const char *cmdline, const char *key, uint32_t *value);
 /* Parses len characters of decimal or 0x hex; false on anything else or overflow. */
 bool parse_u32(const char *s, size_t len, uint32_t *value);
 
+/* IA-32e mode (lib/longmode.c): paging with an identity map of the first GiB and a GDT whose
+ * selector 0x18 is 64-bit code; the caller far-jumps there and comes back to 0x08 before
+ * long_mode_leave. Returns the EFER to restore. @pre no interrupts, 32-bit IDT unused meanwhile */
+#define LONG_MODE_CS64 0x18
+uint64_t long_mode_enter(void);
+void long_mode_leave(uint64_t efer);
+
 /* Spins for about n loop iterations; the compiler keeps every one. */
 void busy_wait(uint32_t n);
 
