@@ -377,7 +377,30 @@ static int guest_scrub_wait(struct guest *g)
 	return g->state == GUEST_SCRUBBING ? -E_TIMEOUT : 0;
 }
 
+/* Zeroes its RAM (unless the scrub did) and loads its image. */
+static int guest_prepare(struct guest *g)
+{
+	int err;
+
+	/* Fresh, zeroed RAM for every run: nothing of a previous run or owner survives. After a stop
+	 * the scrub has done it; the first start zeroes what the frame pool handed over. */
+	if (!g->ram_clean)
+		memset((void *)g->ram_hpa, 0, g->ram_size);
+	g->ram_clean = false;
+	err = guest_load(g);
+	if (err < 0)
+		fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "its image could not be loaded");
+	return err;
+}
+
+static int guest_start_run(struct guest *g, bool at_boot);
+
 int guest_start(struct guest *g)
+{
+	return guest_start_run(g, false);
+}
+
+static int guest_start_run(struct guest *g, bool at_boot)
 {
 	int err;
 
@@ -389,15 +412,12 @@ int guest_start(struct guest *g)
 	}
 	if (g->state != GUEST_STOPPED)
 		return -E_EXIST;
-	/* Fresh, zeroed RAM for every run: nothing of a previous run or owner survives. After a stop
-	 * the scrub has done it; the first start zeroes what the frame pool handed over. */
-	if (!g->ram_clean)
-		memset((void *)g->ram_hpa, 0, g->ram_size);
-	g->ram_clean = false;
-	err = guest_load(g);
-	if (err < 0) {
-		fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "its image could not be loaded");
-		return err;
+	/* At boot the guest's own CPU prepares it (vcpu_run_slice); from the console, right here. */
+	g->load_pending = at_boot;
+	if (!at_boot) {
+		err = guest_prepare(g);
+		if (err < 0)
+			return err;
 	}
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = g->vcpus[i];
@@ -547,7 +567,7 @@ int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct b
 	if (err < 0)
 		goto fail;
 	guest_count++;
-	if (gc->autostart && guest_start(g) < 0)
+	if (gc->autostart && guest_start_run(g, true) < 0)
 		guest_set_state(g, GUEST_STOPPED);
 	return 0;
 
@@ -743,6 +763,13 @@ static uint64_t vcpu_run_slice(struct vcpu *v, uint64_t slice, uint64_t poll_tic
 	struct guest *g = v->guest;
 	uint64_t start, deadline;
 
+	if (g->load_pending && v->index == 0) {
+		g->load_pending = false;
+		if (guest_prepare(g) < 0) {
+			guest_stop(g, "its image could not be loaded");
+			return 0;
+		}
+	}
 	if (!v->vmcs_ready && vcpu_setup(v) < 0) {
 		guest_stop(g, "its VMCS could not be set up");
 		return 0;

@@ -125,6 +125,8 @@ struct guest {
 	enum guest_action on_poweroff, on_reboot, on_crash;
 	enum guest_platform platform;
 	bool restart_pending;      /* start again once the scrub of this stop is done */
+	bool load_pending;         /* started at boot: its CPU zeroes its RAM and loads its image just
+				    * before its first entry, so guests start while the next are built */
 	bool preserved;            /* crashed with on_crash = preserve: kept for `info` until `stop` */
 	bool panic_seen;           /* its console said "Kernel panic": the reset that follows is a crash */
 	unsigned panic_match;      /* bytes of the panic banner matched so far */
