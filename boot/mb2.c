@@ -43,23 +43,6 @@ struct mb2_tag {
 	uint32_t size;
 };
 
-/* Byte-wise loads: the MBI is only 8-byte aligned by contract, and tests feed it anything. */
-static uint32_t mb2_read32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t mb2_read64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /* Copies the NUL-terminated string at tag offset off; the NUL must lie inside the tag. */
 static int mb2_string(const struct mb2_tag *tag, uint32_t off, char *dst, size_t dst_size)
 {
@@ -93,7 +76,7 @@ static int mb2_mmap(const struct mb2_tag *tag, struct boot_info *out)
 
 	if (tag->size < 16)
 		return -E_INVAL;
-	entry_size = mb2_read32(tag->data + 8);
+	entry_size = get_le32(tag->data + 8);
 	if (entry_size < MB2_MMAP_ENTRY_MIN || entry_size % 8)
 		return -E_INVAL;
 	count = (tag->size - 16) / entry_size;
@@ -102,11 +85,11 @@ static int mb2_mmap(const struct mb2_tag *tag, struct boot_info *out)
 	out->mmap_from_efi = false;
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *e = tag->data + 16 + (size_t)i * entry_size;
-		uint64_t base = mb2_read64(e), length = mb2_read64(e + 8);
+		uint64_t base = get_le64(e), length = get_le64(e + 8);
 
 		if (length > UINT64_MAX - base)
 			return -E_RANGE;
-		mb2_mmap_append(out, base, length, mb2_read32(e + 16), false);
+		mb2_mmap_append(out, base, length, get_le32(e + 16), false);
 	}
 	return 0;
 }
@@ -138,7 +121,7 @@ static int mb2_efi_mmap(const struct mb2_tag *tag, struct boot_info *out, bool h
 
 	if (tag->size < 16)
 		return -E_INVAL;
-	desc_size = mb2_read32(tag->data + 8);
+	desc_size = get_le32(tag->data + 8);
 	if (desc_size < EFI_DESC_MIN || desc_size % 8)
 		return -E_INVAL;
 	count = (tag->size - 16) / desc_size;
@@ -150,11 +133,11 @@ static int mb2_efi_mmap(const struct mb2_tag *tag, struct boot_info *out, bool h
 	out->mmap_from_efi = true;
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *d = tag->data + 16 + (size_t)i * desc_size;
-		uint64_t base = mb2_read64(d + 8), pages = mb2_read64(d + 24);
+		uint64_t base = get_le64(d + 8), pages = get_le64(d + 24);
 
 		if (pages > (UINT64_MAX - base) / EFI_PAGE_SIZE)
 			return -E_RANGE;
-		mb2_mmap_append(out, base, pages * EFI_PAGE_SIZE, efi_to_boot_type(mb2_read32(d)),
+		mb2_mmap_append(out, base, pages * EFI_PAGE_SIZE, efi_to_boot_type(get_le32(d)),
 				true);
 	}
 	return 0;
@@ -185,8 +168,8 @@ static int mb2_module(const struct mb2_tag *tag, struct boot_info *out)
 
 	if (tag->size < 16)
 		return -E_INVAL;
-	start = mb2_read32(tag->data + 8);
-	end = mb2_read32(tag->data + 12);
+	start = get_le32(tag->data + 8);
+	end = get_le32(tag->data + 12);
 	if (start > end)
 		return -E_INVAL;
 	err = mb2_string(tag, 16, string, sizeof(string));
@@ -206,7 +189,7 @@ static int mb2_module(const struct mb2_tag *tag, struct boot_info *out)
 static int mb2_tag(const struct mb2_tag *tag, struct boot_info *out, bool *have_mb2_mmap,
 		   bool *have_new_rsdp)
 {
-	switch (mb2_read32(tag->data)) {
+	switch (get_le32(tag->data)) {
 	case MB2_TAG_CMDLINE:
 		return mb2_string(tag, MB2_TAG_HEADER, out->cmdline, sizeof(out->cmdline));
 	case MB2_TAG_LOADER_NAME:
@@ -216,8 +199,8 @@ static int mb2_tag(const struct mb2_tag *tag, struct boot_info *out, bool *have_
 	case MB2_TAG_BASIC_MEMINFO:
 		if (tag->size < 16)
 			return -E_INVAL;
-		out->mem_lower_kib = mb2_read32(tag->data + 8);
-		out->mem_upper_kib = mb2_read32(tag->data + 12);
+		out->mem_lower_kib = get_le32(tag->data + 8);
+		out->mem_upper_kib = get_le32(tag->data + 12);
 		out->has_basic_meminfo = true;
 		return 0;
 	case MB2_TAG_MMAP:
@@ -235,7 +218,7 @@ static int mb2_tag(const struct mb2_tag *tag, struct boot_info *out, bool *have_
 	case MB2_TAG_EFI64:
 		if (tag->size < 16)
 			return -E_INVAL;
-		out->efi_system_table = mb2_read64(tag->data + 8);
+		out->efi_system_table = get_le64(tag->data + 8);
 		return 0;
 	case MB2_TAG_EFI_BS:
 		out->efi_boot_services_active = true;
@@ -260,7 +243,7 @@ int mb2_parse(const void *mbi, size_t avail, uint64_t mbi_phys, struct boot_info
 	memset(out, 0, sizeof(*out));
 	if (avail < MB2_HEADER_SIZE)
 		return -E_TRUNC;
-	total = mb2_read32(base);
+	total = get_le32(base);
 	/* The fixed part plus the 8-byte end tag, Multiboot2 spec 3.6.1 */
 	if (total < MB2_HEADER_SIZE + MB2_TAG_HEADER)
 		return -E_INVAL;
@@ -271,14 +254,14 @@ int mb2_parse(const void *mbi, size_t avail, uint64_t mbi_phys, struct boot_info
 
 	/* Tags start 8-byte aligned and are padded to 8 bytes, Multiboot2 spec 3.6.1 */
 	while (off <= total - MB2_TAG_HEADER) {
-		struct mb2_tag tag = { .data = base + off, .size = mb2_read32(base + off + 4) };
+		struct mb2_tag tag = { .data = base + off, .size = get_le32(base + off + 4) };
 
 		*where = off;
 		if (tag.size < MB2_TAG_HEADER)
 			return -E_INVAL;
 		if (tag.size > total - off)
 			return -E_TRUNC;
-		if (mb2_read32(tag.data) == MB2_TAG_END) {
+		if (get_le32(tag.data) == MB2_TAG_END) {
 			*where = 0;
 			return 0;
 		}

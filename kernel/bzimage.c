@@ -38,39 +38,6 @@ struct bz_range {
 	uint64_t start, end;
 };
 
-static uint16_t bz_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t bz_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t bz_get64(const uint8_t *p)
-{
-	return (uint64_t)bz_get32(p) | (uint64_t)bz_get32(p + 4) << 32;
-}
-
-static void bz_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void bz_put32(uint8_t *p, uint32_t v)
-{
-	bz_put16(p, (uint16_t)v);
-	bz_put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void bz_put64(uint8_t *p, uint64_t v)
-{
-	bz_put32(p, (uint32_t)v);
-	bz_put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static int bz_fail(const char **why, const char *reason, int err)
 {
 	*why = reason;
@@ -97,16 +64,16 @@ int bzimage_parse(const void *image, size_t size, struct bzimage_info *out, cons
 		return bz_fail(why, "no image", -E_INVAL);
 	if (size < BZ_HDR_BOOT_FLAG + 2)
 		return bz_fail(why, "image shorter than a boot sector", -E_TRUNC);
-	if (bz_get16(p + BZ_HDR_BOOT_FLAG) != BZ_BOOT_FLAG)
+	if (get_le16(p + BZ_HDR_BOOT_FLAG) != BZ_BOOT_FLAG)
 		return bz_fail(why, "no boot flag 0xAA55 at 0x1fe: not a Linux kernel image", -E_INVAL);
 	if (size < BZ_HDR_MAGIC + 4)
 		return bz_fail(why, "image ends before the setup header's \"HdrS\"", -E_TRUNC);
-	if (bz_get32(p + BZ_HDR_MAGIC) != BZ_MAGIC)
+	if (get_le32(p + BZ_HDR_MAGIC) != BZ_MAGIC)
 		return bz_fail(why, "no \"HdrS\" at 0x202: not a bzImage (boot protocol before 2.00)",
 			       -E_INVAL);
 	if (size < BZ_HDR_VERSION + 2)
 		return bz_fail(why, "image ends before the boot protocol version", -E_TRUNC);
-	out->version = bz_get16(p + BZ_HDR_VERSION);
+	out->version = get_le16(p + BZ_HDR_VERSION);
 	if (out->version < BZ_MIN_VERSION)
 		return bz_fail(why, "boot protocol older than 2.12: no 64-bit entry or xloadflags",
 			       -E_NOTSUP);
@@ -119,13 +86,13 @@ int bzimage_parse(const void *image, size_t size, struct bzimage_info *out, cons
 	out->header_end = MIN(header_end, (uint32_t)BP_HDR_MAX_END);
 
 	out->loadflags = p[BZ_HDR_LOADFLAGS];
-	out->xloadflags = bz_get16(p + BZ_HDR_XLOADFLAGS);
-	out->pref_address = bz_get64(p + BZ_HDR_PREF_ADDRESS);
-	out->kernel_alignment = bz_get32(p + BZ_HDR_KERNEL_ALIGNMENT);
+	out->xloadflags = get_le16(p + BZ_HDR_XLOADFLAGS);
+	out->pref_address = get_le64(p + BZ_HDR_PREF_ADDRESS);
+	out->kernel_alignment = get_le32(p + BZ_HDR_KERNEL_ALIGNMENT);
 	out->min_alignment = p[BZ_HDR_MIN_ALIGNMENT];
-	out->init_size = bz_get32(p + BZ_HDR_INIT_SIZE);
-	out->cmdline_size = bz_get32(p + BZ_HDR_CMDLINE_SIZE);
-	out->initrd_addr_max = bz_get32(p + BZ_HDR_INITRD_ADDR_MAX);
+	out->init_size = get_le32(p + BZ_HDR_INIT_SIZE);
+	out->cmdline_size = get_le32(p + BZ_HDR_CMDLINE_SIZE);
+	out->initrd_addr_max = get_le32(p + BZ_HDR_INITRD_ADDR_MAX);
 	if (!(out->xloadflags & BZ_XLF_KERNEL_64))
 		return bz_fail(why, "kernel has no 64-bit entry (xloadflags XLF_KERNEL_64 clear)",
 			       -E_NOTSUP);
@@ -145,7 +112,7 @@ int bzimage_parse(const void *image, size_t size, struct bzimage_info *out, cons
 	if (out->kernel_offset > size)
 		return bz_fail(why, "image ends inside the real-mode setup code", -E_TRUNC);
 	/* syssize counts 16-byte paragraphs of the protected-mode kernel; a signature may follow */
-	syssize = bz_get32(p + BZ_HDR_SYSSIZE);
+	syssize = get_le32(p + BZ_HDR_SYSSIZE);
 	if ((uint64_t)syssize * 16 > size - out->kernel_offset)
 		return bz_fail(why, "image ends inside the protected-mode kernel (syssize)", -E_TRUNC);
 	out->kernel_size = syssize * 16;
@@ -303,13 +270,13 @@ static void bz_build_page_tables(uint8_t *ram, uint64_t bytes)
 	unsigned gib = (unsigned)(bytes / GiB);
 
 	memset(ram + BZ_PML4, 0, 2 * PAGE_SIZE + (size_t)gib * PAGE_SIZE);
-	bz_put64(ram + BZ_PML4, BZ_PDPT | PTE_PRESENT | PTE_WRITE);
+	put_le64(ram + BZ_PML4, BZ_PDPT | PTE_PRESENT | PTE_WRITE);
 	for (unsigned g = 0; g < gib; g++) {
 		uint64_t pd = BZ_PD + (uint64_t)g * PAGE_SIZE;
 
-		bz_put64(ram + BZ_PDPT + g * 8, pd | PTE_PRESENT | PTE_WRITE);
+		put_le64(ram + BZ_PDPT + g * 8, pd | PTE_PRESENT | PTE_WRITE);
 		for (unsigned e = 0; e < 512; e++)
-			bz_put64(ram + pd + e * 8, ((uint64_t)g * GiB + (uint64_t)e * BZ_PAGE_2M) |
+			put_le64(ram + pd + e * 8, ((uint64_t)g * GiB + (uint64_t)e * BZ_PAGE_2M) |
 							   PTE_PRESENT | PTE_WRITE | PTE_PS);
 	}
 }
@@ -325,24 +292,24 @@ static void bz_fill_zero_page(uint8_t *zp, const struct bzimage_info *bi, const 
 	zp[BZ_HDR_TYPE_OF_LOADER] = BZ_LOADER_UNDEFINED;
 	zp[BZ_HDR_LOADFLAGS] = (uint8_t)((bi->loadflags | BZ_LOADED_HIGH | BZ_CAN_USE_HEAP) &
 					 ~BZ_KEEP_SEGMENTS);
-	bz_put16(zp + BZ_HDR_HEAP_END_PTR, BZ_HEAP_END);
+	put_le16(zp + BZ_HDR_HEAP_END_PTR, BZ_HEAP_END);
 	if (out->kernel_addr < BZ_4GIB)
-		bz_put32(zp + BZ_HDR_CODE32_START, (uint32_t)out->kernel_addr);
-	bz_put32(zp + BZ_HDR_CMD_LINE_PTR, (uint32_t)out->cmdline_addr);
-	bz_put32(zp + BP_EXT_CMD_LINE_PTR, (uint32_t)(out->cmdline_addr >> 32));
-	bz_put32(zp + BZ_HDR_RAMDISK_IMAGE, (uint32_t)out->initrd_addr);
-	bz_put32(zp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(out->initrd_addr >> 32));
-	bz_put32(zp + BZ_HDR_RAMDISK_SIZE, (uint32_t)out->initrd_size);
-	bz_put32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)(out->initrd_size >> 32));
+		put_le32(zp + BZ_HDR_CODE32_START, (uint32_t)out->kernel_addr);
+	put_le32(zp + BZ_HDR_CMD_LINE_PTR, (uint32_t)out->cmdline_addr);
+	put_le32(zp + BP_EXT_CMD_LINE_PTR, (uint32_t)(out->cmdline_addr >> 32));
+	put_le32(zp + BZ_HDR_RAMDISK_IMAGE, (uint32_t)out->initrd_addr);
+	put_le32(zp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(out->initrd_addr >> 32));
+	put_le32(zp + BZ_HDR_RAMDISK_SIZE, (uint32_t)out->initrd_size);
+	put_le32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)(out->initrd_size >> 32));
 	if (bi->version >= BZ_VERSION_RSDP)
-		bz_put64(zp + BP_ACPI_RSDP_ADDR, p->acpi_rsdp);
+		put_le64(zp + BP_ACPI_RSDP_ADDR, p->acpi_rsdp);
 	zp[BP_E820_ENTRIES] = (uint8_t)entries;
 	for (unsigned i = 0; i < entries; i++) {
 		uint8_t *e = zp + BP_E820_TABLE + i * BP_E820_ENTRY_SIZE;
 
-		bz_put64(e, map[i].addr);
-		bz_put64(e + 8, map[i].size);
-		bz_put32(e + 16, map[i].type);
+		put_le64(e, map[i].addr);
+		put_le64(e + 8, map[i].size);
+		put_le32(e + 16, map[i].type);
 	}
 }
 
@@ -497,8 +464,8 @@ int bzimage_load(const struct bzimage_info *bi, const void *image, size_t size, 
 		memcpy(ram + out->initrd_addr, p->initrd, p->initrd_size);
 	memcpy(ram + BZ_CMDLINE, cmdline, cmdline_len + 1);
 	memset(ram + BZ_GDT, 0, PAGE_SIZE);
-	bz_put64(ram + BZ_GDT + BZ_BOOT_CS, BZ_GDT_CODE64);
-	bz_put64(ram + BZ_GDT + BZ_BOOT_DS, BZ_GDT_DATA);
+	put_le64(ram + BZ_GDT + BZ_BOOT_CS, BZ_GDT_CODE64);
+	put_le64(ram + BZ_GDT + BZ_BOOT_DS, BZ_GDT_DATA);
 	bz_build_page_tables(ram, mapped);
 	bz_fill_zero_page(ram + BZ_ZERO_PAGE, bi, image, p, out, map, entries);
 	out->e820_entries = entries;

@@ -97,30 +97,6 @@ static const char *const mb1_segment_filesz[] =
 	MB1_SEGMENT_WHY("has a file size larger than its memory size");
 static const char *const mb1_segment_above_4g[] = MB1_SEGMENT_WHY("ends above 4 GiB");
 
-static uint16_t mb1_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t mb1_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void mb1_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void mb1_put64(uint8_t *p, uint64_t v)
-{
-	mb1_put32(p, (uint32_t)v);
-	mb1_put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static int mb1_fail(const char **why, const char *reason, int err)
 {
 	*why = reason;
@@ -147,10 +123,10 @@ static void mb1_add_segment(struct mb1_image *out, uint32_t file_offset, uint32_
 static int mb1_parse_aout(const uint8_t *p, size_t len, struct mb1_image *out, const char **why)
 {
 	const uint8_t *hdr = p + out->header_offset;
-	uint32_t header_addr = mb1_get32(hdr + 12);
-	uint32_t load_addr = mb1_get32(hdr + 16);
-	uint32_t load_end_addr = mb1_get32(hdr + 20);
-	uint32_t bss_end_addr = mb1_get32(hdr + 24);
+	uint32_t header_addr = get_le32(hdr + 12);
+	uint32_t load_addr = get_le32(hdr + 16);
+	uint32_t load_end_addr = get_le32(hdr + 20);
+	uint32_t bss_end_addr = get_le32(hdr + 24);
 	uint64_t file_offset, available, file_size, mem_size;
 
 	if (load_addr > header_addr)
@@ -178,7 +154,7 @@ static int mb1_parse_aout(const uint8_t *p, size_t len, struct mb1_image *out, c
 		return mb1_fail(why, "a.out kludge image ends above 4 GiB", -E_INVAL);
 
 	out->aout_kludge = true;
-	out->entry = mb1_get32(hdr + 28);
+	out->entry = get_le32(hdr + 28);
 	mb1_add_segment(out, (uint32_t)file_offset, (uint32_t)file_size, load_addr,
 			(uint32_t)mem_size);
 	return 0;
@@ -200,15 +176,15 @@ static int mb1_parse_elf(const uint8_t *p, size_t len, struct mb1_image *out, co
 		return mb1_fail(why, "not a 32-bit ELF file", -E_INVAL);
 	if (p[ELF_EI_DATA] != ELF_DATA2LSB)
 		return mb1_fail(why, "not a little-endian ELF file", -E_INVAL);
-	if (mb1_get16(p + ELF_OFF_TYPE) != ELF_ET_EXEC)
+	if (get_le16(p + ELF_OFF_TYPE) != ELF_ET_EXEC)
 		return mb1_fail(why, "ELF file is not an executable (ET_EXEC)", -E_INVAL);
-	if (mb1_get16(p + ELF_OFF_MACHINE) != ELF_EM_386)
+	if (get_le16(p + ELF_OFF_MACHINE) != ELF_EM_386)
 		return mb1_fail(why, "ELF machine is not i386 (EM_386)", -E_INVAL);
 
-	e_entry = mb1_get32(p + ELF_OFF_ENTRY);
-	phoff = mb1_get32(p + ELF_OFF_PHOFF);
-	phentsize = mb1_get16(p + ELF_OFF_PHENTSIZE);
-	phnum = mb1_get16(p + ELF_OFF_PHNUM);
+	e_entry = get_le32(p + ELF_OFF_ENTRY);
+	phoff = get_le32(p + ELF_OFF_PHOFF);
+	phentsize = get_le16(p + ELF_OFF_PHENTSIZE);
+	phnum = get_le16(p + ELF_OFF_PHNUM);
 	if (phnum == 0)
 		return mb1_fail(why, "ELF file has no program headers", -E_INVAL);
 	if (phentsize < ELF_PHDR_SIZE)
@@ -219,14 +195,14 @@ static int mb1_parse_elf(const uint8_t *p, size_t len, struct mb1_image *out, co
 
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = p + phoff + (size_t)i * phentsize;
-		uint32_t offset = mb1_get32(ph + ELF_PH_OFF_OFFSET);
-		uint32_t vaddr = mb1_get32(ph + ELF_PH_OFF_VADDR);
-		uint32_t paddr = mb1_get32(ph + ELF_PH_OFF_PADDR);
-		uint32_t filesz = mb1_get32(ph + ELF_PH_OFF_FILESZ);
-		uint32_t memsz = mb1_get32(ph + ELF_PH_OFF_MEMSZ);
+		uint32_t offset = get_le32(ph + ELF_PH_OFF_OFFSET);
+		uint32_t vaddr = get_le32(ph + ELF_PH_OFF_VADDR);
+		uint32_t paddr = get_le32(ph + ELF_PH_OFF_PADDR);
+		uint32_t filesz = get_le32(ph + ELF_PH_OFF_FILESZ);
+		uint32_t memsz = get_le32(ph + ELF_PH_OFF_MEMSZ);
 		unsigned n = out->segment_count;
 
-		if (mb1_get32(ph + ELF_PH_OFF_TYPE) != ELF_PT_LOAD || memsz == 0)
+		if (get_le32(ph + ELF_PH_OFF_TYPE) != ELF_PT_LOAD || memsz == 0)
 			continue;
 		if (n == MB1_MAX_SEGMENTS)
 			return mb1_fail(why, "more than 8 loadable ELF segments", -E_NOTSUP);
@@ -272,12 +248,12 @@ int mb1_parse(const void *image, size_t len, struct mb1_image *out, const char *
 
 	/* 4-byte aligned and wholly inside the first 8192 bytes, Multiboot 0.6.96 section 3.1.1 */
 	for (off = 0; off + MB1_HEADER_SIZE <= limit; off += 4) {
-		uint32_t magic = mb1_get32(p + off);
-		uint32_t checksum = mb1_get32(p + off + 8);
+		uint32_t magic = get_le32(p + off);
+		uint32_t checksum = get_le32(p + off + 8);
 
 		if (magic != MB1_HEADER_MAGIC)
 			continue;
-		flags = mb1_get32(p + off + 4);
+		flags = get_le32(p + off + 4);
 		/* magic + flags + checksum must be zero mod 2^32, Multiboot 0.6.96 section 3.1.2 */
 		if ((uint32_t)(magic + flags + checksum) != 0) {
 			bad_checksum = true;
@@ -400,8 +376,8 @@ static int mb1_place_modules(uint8_t *ram, const struct mb1_boot_params *p, uint
 		if (copy) {
 			if (mod->size)
 				memcpy(ram + addr, mod->data, mod->size);
-			mb1_put32(list + i * MB1_MODULE_ENTRY_SIZE, (uint32_t)addr);
-			mb1_put32(list + i * MB1_MODULE_ENTRY_SIZE + 4, (uint32_t)end);
+			put_le32(list + i * MB1_MODULE_ENTRY_SIZE, (uint32_t)addr);
+			put_le32(list + i * MB1_MODULE_ENTRY_SIZE + 4, (uint32_t)end);
 		}
 		next = end;
 	}
@@ -500,10 +476,10 @@ static void mb1_put_string(uint8_t *ram, uint64_t *at, const char *s, uint32_t *
 static void mb1_put_mmap_entry(uint8_t *entry, uint64_t base, uint64_t length, uint32_t type)
 {
 	/* size counts the bytes after itself, Multiboot 0.6.96 section 3.3 */
-	mb1_put32(entry, MB1_MMAP_ENTRY_SIZE - 4);
-	mb1_put64(entry + 4, base);
-	mb1_put64(entry + 12, length);
-	mb1_put32(entry + 20, type);
+	put_le32(entry, MB1_MMAP_ENTRY_SIZE - 4);
+	put_le64(entry + 4, base);
+	put_le64(entry + 12, length);
+	put_le32(entry + 20, type);
 }
 
 int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_gpa)
@@ -534,19 +510,19 @@ int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_
 	mb1_place_modules(ram, p, info + mods_off, true, &modules_end);
 	at = base + MB1_INFO_SIZE;
 	mb1_put_string(ram, &at, p->cmdline, &gpa);
-	mb1_put32(info + MB1_INFO_OFF_CMDLINE, gpa);
+	put_le32(info + MB1_INFO_OFF_CMDLINE, gpa);
 	mb1_put_string(ram, &at, p->loader_name, &gpa);
-	mb1_put32(info + MB1_INFO_OFF_LOADER_NAME, gpa);
+	put_le32(info + MB1_INFO_OFF_LOADER_NAME, gpa);
 	at = base + mods_off + (uint64_t)p->module_count * MB1_MODULE_ENTRY_SIZE;
 	for (unsigned i = 0; i < p->module_count; i++) {
 		uint8_t *entry = info + mods_off + i * MB1_MODULE_ENTRY_SIZE;
 
 		mb1_put_string(ram, &at, p->modules[i].string, &gpa);
-		mb1_put32(entry + 8, gpa);
-		mb1_put32(entry + 12, 0);
+		put_le32(entry + 8, gpa);
+		put_le32(entry + 12, 0);
 	}
-	mb1_put32(info + MB1_INFO_OFF_MODS_COUNT, p->module_count);
-	mb1_put32(info + MB1_INFO_OFF_MODS_ADDR, (uint32_t)(base + mods_off));
+	put_le32(info + MB1_INFO_OFF_MODS_COUNT, p->module_count);
+	put_le32(info + MB1_INFO_OFF_MODS_ADDR, (uint32_t)(base + mods_off));
 
 	mmap = info + mmap_off;
 	mb1_put_mmap_entry(mmap, 0, MB1_LOW_MEM_END, MB1_MMAP_AVAILABLE);
@@ -554,14 +530,14 @@ int mb1_boot_setup(uint8_t *ram, const struct mb1_boot_params *p, uint32_t *mbi_
 			   MB1_MMAP_RESERVED);
 	mb1_put_mmap_entry(mmap + 2 * MB1_MMAP_ENTRY_SIZE, MiB, p->ram_size - MiB,
 			   MB1_MMAP_AVAILABLE);
-	mb1_put32(info + MB1_INFO_OFF_MMAP_LENGTH, MB1_MMAP_ENTRIES * MB1_MMAP_ENTRY_SIZE);
-	mb1_put32(info + MB1_INFO_OFF_MMAP_ADDR, (uint32_t)(base + mmap_off));
+	put_le32(info + MB1_INFO_OFF_MMAP_LENGTH, MB1_MMAP_ENTRIES * MB1_MMAP_ENTRY_SIZE);
+	put_le32(info + MB1_INFO_OFF_MMAP_ADDR, (uint32_t)(base + mmap_off));
 
 	/* mem_lower counts KiB from 0, mem_upper KiB from 1 MiB, Multiboot 0.6.96 section 3.3 */
 	upper_end = MIN(p->ram_size, MB1_4GIB);
-	mb1_put32(info + MB1_INFO_OFF_MEM_LOWER, MB1_LOW_MEM_END / KiB);
-	mb1_put32(info + MB1_INFO_OFF_MEM_UPPER, (uint32_t)((upper_end - MiB) / KiB));
-	mb1_put32(info + MB1_INFO_OFF_FLAGS, MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS |
+	put_le32(info + MB1_INFO_OFF_MEM_LOWER, MB1_LOW_MEM_END / KiB);
+	put_le32(info + MB1_INFO_OFF_MEM_UPPER, (uint32_t)((upper_end - MiB) / KiB));
+	put_le32(info + MB1_INFO_OFF_FLAGS, MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS |
 						    MB1_INFO_MEM_MAP | MB1_INFO_LOADER_NAME);
 	*mbi_gpa = (uint32_t)base;
 	return 0;

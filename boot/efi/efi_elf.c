@@ -18,30 +18,6 @@
 #define MB2_ARCH_I386 0
 #define LIMIT_4G (1ull << 32)
 
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 __attribute__((format(printf, 4, 5))) static int elf_fail(int err, char *why, size_t size,
 							  const char *fmt, ...)
 {
@@ -59,9 +35,9 @@ static int elf_mb2_header(const uint8_t *f, size_t size, char *why, size_t why_s
 	size_t limit = MIN(size, (size_t)EFI_ELF_MB2_SEARCH);
 
 	for (size_t off = 0; off + 16 <= limit; off += 8) {
-		uint32_t magic = get32(f + off), arch = get32(f + off + 4), len = get32(f + off + 8);
+		uint32_t magic = get_le32(f + off), arch = get_le32(f + off + 4), len = get_le32(f + off + 8);
 
-		if (magic != MB2_HEADER_MAGIC || magic + arch + len + get32(f + off + 12) != 0)
+		if (magic != MB2_HEADER_MAGIC || magic + arch + len + get_le32(f + off + 12) != 0)
 			continue;
 		if (arch != MB2_ARCH_I386)
 			return elf_fail(-E_NOTSUP, why, why_size,
@@ -90,14 +66,14 @@ int efi_elf_check(const void *file, size_t size, struct efi_elf_image *out, char
 		return elf_fail(-E_NOTSUP, why, why_size,
 				"not a 64-bit little-endian ELF (class %u, data %u)", f[EI_CLASS],
 				f[EI_DATA]);
-	if (get16(f + 16) != ET_EXEC || get16(f + 18) != EM_X86_64)
+	if (get_le16(f + 16) != ET_EXEC || get_le16(f + 18) != EM_X86_64)
 		return elf_fail(-E_NOTSUP, why, why_size,
-				"not an x86-64 executable (type %u, machine %u)", get16(f + 16),
-				get16(f + 18));
-	entry = get64(f + 24);
-	phoff = get64(f + 32);
-	phentsize = get16(f + 54);
-	phnum = get16(f + 56);
+				"not an x86-64 executable (type %u, machine %u)", get_le16(f + 16),
+				get_le16(f + 18));
+	entry = get_le64(f + 24);
+	phoff = get_le64(f + 32);
+	phentsize = get_le16(f + 54);
+	phnum = get_le16(f + 56);
 	if (phentsize < PHDR_SIZE || phnum == 0 || phoff > size ||
 	    (uint64_t)phnum * phentsize > size - phoff)
 		return elf_fail(-E_TRUNC, why, why_size,
@@ -108,12 +84,12 @@ int efi_elf_check(const void *file, size_t size, struct efi_elf_image *out, char
 		const uint8_t *ph = f + phoff + (size_t)i * phentsize;
 		struct efi_elf_segment s;
 
-		if (get32(ph) != PT_LOAD)
+		if (get_le32(ph) != PT_LOAD)
 			continue;
-		s.offset = get64(ph + 8);
-		s.paddr = get64(ph + 24);
-		s.filesz = get64(ph + 32);
-		s.memsz = get64(ph + 40);
+		s.offset = get_le64(ph + 8);
+		s.paddr = get_le64(ph + 24);
+		s.filesz = get_le64(ph + 32);
+		s.memsz = get_le64(ph + 40);
 		if (!s.memsz)
 			continue;
 		if (s.filesz > s.memsz)

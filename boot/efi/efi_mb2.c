@@ -33,32 +33,6 @@ enum {
 };
 #define TAG_HEADER 8
 
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
 uint32_t efi_mmap_type(uint32_t efi_type, uint64_t attribute)
 {
 	/* Memory the runtime services keep using stays out of everyone's way */
@@ -109,13 +83,13 @@ struct mmap_desc {
 static bool mmap_desc(const uint8_t *map, size_t desc_size, size_t i, struct mmap_desc *d)
 {
 	const uint8_t *p = map + i * desc_size;
-	uint64_t pages = get64(p + 24);
+	uint64_t pages = get_le64(p + 24);
 
-	d->base = get64(p + 8);
+	d->base = get_le64(p + 8);
 	if (!pages || pages > (UINT64_MAX - d->base) >> EFI_PAGE_SHIFT)
 		return false;
 	d->end = d->base + (pages << EFI_PAGE_SHIFT);
-	d->type = efi_mmap_type(get32(p), get64(p + 32));
+	d->type = efi_mmap_type(get_le32(p), get_le64(p + 32));
 	return true;
 }
 
@@ -199,8 +173,8 @@ static uint8_t *out_tag(struct mb2_out *o, uint32_t type, size_t payload_size)
 		return NULL;
 	tag = o->buf + o->len;
 	memset(tag, 0, padded);
-	put32(tag, type);
-	put32(tag + 4, (uint32_t)size);
+	put_le32(tag, type);
+	put_le32(tag + 4, (uint32_t)size);
 	o->len += padded;
 	return tag + TAG_HEADER;
 }
@@ -226,8 +200,8 @@ static int out_module(struct mb2_out *o, const struct efi_mb2_module *m)
 	p = out_tag(o, TAG_MODULE, 8 + n);
 	if (!p)
 		return -E_FULL;
-	put32(p, m->start);
-	put32(p + 4, m->end);
+	put_le32(p, m->start);
+	put_le32(p + 4, m->end);
 	memcpy(p + 8, m->string, n);
 	return 0;
 }
@@ -248,10 +222,10 @@ static int out_mmap(struct mb2_out *o, const struct efi_mb2_input *in,
 	err = efi_mmap_convert(in->efi_mmap, in->efi_mmap_size, in->desc_size, e, room, count, NULL);
 	if (err)
 		return err;
-	put32(tag, TAG_MMAP);
-	put32(tag + 4, (uint32_t)(16 + *count * sizeof(*e)));
-	put32(tag + 8, sizeof(*e));
-	put32(tag + 12, 0);
+	put_le32(tag, TAG_MMAP);
+	put_le32(tag + 4, (uint32_t)(16 + *count * sizeof(*e)));
+	put_le32(tag + 8, sizeof(*e));
+	put_le32(tag + 12, 0);
 	o->len += 16 + *count * sizeof(*e);
 	*entries = e;
 	return 0;
@@ -274,8 +248,8 @@ static int out_meminfo(struct mb2_out *o, const struct efi_mb2_mmap_entry *e, si
 	p = out_tag(o, TAG_BASIC_MEMINFO, 8);
 	if (!p)
 		return -E_FULL;
-	put32(p, (uint32_t)lower);
-	put32(p + 4, (uint32_t)upper);
+	put_le32(p, (uint32_t)lower);
+	put_le32(p + 4, (uint32_t)upper);
 	return 0;
 }
 
@@ -291,8 +265,8 @@ static int out_efi_mmap(struct mb2_out *o, const struct efi_mb2_input *in)
 	p = out_tag(o, TAG_EFI_MMAP, 8 + n * stride);
 	if (!p)
 		return -E_FULL;
-	put32(p, (uint32_t)stride);
-	put32(p + 4, in->desc_version);
+	put_le32(p, (uint32_t)stride);
+	put_le32(p + 4, in->desc_version);
 	for (size_t i = 0; i < n; i++)
 		memcpy(p + 8 + i * stride, src + i * in->desc_size, in->desc_size);
 	return 0;
@@ -353,7 +327,7 @@ int efi_mb2_build(const struct efi_mb2_input *in, void *buf, size_t cap, size_t 
 		uint8_t *p = out_tag(&o, TAG_EFI64, 8);
 
 		if (p)
-			put64(p, in->efi_system_table);
+			put_le64(p, in->efi_system_table);
 		else
 			err = -E_FULL;
 	}
@@ -367,8 +341,8 @@ int efi_mb2_build(const struct efi_mb2_input *in, void *buf, size_t cap, size_t 
 		err = -E_FULL;
 	if (err)
 		return err;
-	put32(o.buf, (uint32_t)o.len);
-	put32(o.buf + 4, 0);
+	put_le32(o.buf, (uint32_t)o.len);
+	put_le32(o.buf + 4, 0);
 	*len = o.len;
 	return 0;
 }
