@@ -254,22 +254,19 @@ void guest_kick_vcpus(struct guest *g, uint32_t mask, const struct vcpu *self)
 	}
 }
 
-bool guest_off_cpus(const struct guest *g)
-{
-	for (unsigned i = 0; i < g->nr_vcpus; i++)
-		if (__atomic_load_n(&g->vcpus[i]->on_cpu, __ATOMIC_ACQUIRE))
-			return false;
-	return true;
-}
-
-/* No vCPU of g runs guest code on another CPU: this CPU's own are in host code right now (its
- * run loop or an interrupt in it), so the guest's RAM may be touched from here. */
+/* No vCPU of g is in its run loop on a CPU other than cpu. From cpu itself its own vCPUs are in
+ * host code (its run loop or an interrupt in it), so the guest's RAM may be touched there. */
 static bool guest_others_off(const struct guest *g, unsigned cpu)
 {
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
 		if (g->vcpus[i]->cpu != cpu && __atomic_load_n(&g->vcpus[i]->on_cpu, __ATOMIC_ACQUIRE))
 			return false;
 	return true;
+}
+
+bool guest_off_cpus(const struct guest *g)
+{
+	return guest_others_off(g, MAX_CPUS); /* no CPU excepted */
 }
 
 bool guest_gpa_to_hpa(const struct guest *g, uint64_t gpa, uint64_t len, uint64_t *hpa)
@@ -393,13 +390,6 @@ static int guest_prepare(struct guest *g)
 	return err;
 }
 
-static int guest_start_run(struct guest *g, bool at_boot);
-
-int guest_start(struct guest *g)
-{
-	return guest_start_run(g, false);
-}
-
 static int guest_start_run(struct guest *g, bool at_boot)
 {
 	int err;
@@ -451,6 +441,11 @@ static int guest_start_run(struct guest *g, bool at_boot)
 	spin_unlock(&g->uart_lock);
 	guest_set_state(g, GUEST_RUNNING);
 	return 0;
+}
+
+int guest_start(struct guest *g)
+{
+	return guest_start_run(g, false);
 }
 
 /* One vCPU per CPU of its list, each on that CPU's run queue. A Multiboot kernel has no way to

@@ -117,9 +117,7 @@ static void vcpu_load_pdptes(struct vcpu *vcpu)
 	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA))
 		return;
 	for (unsigned i = 0; i < 4; i++) {
-		uint64_t gpa = table + 8 * i, pdpte = 0;
-
-		uint64_t hpa;
+		uint64_t gpa = table + 8 * i, pdpte = 0, hpa;
 
 		if (guest_gpa_to_hpa(g, gpa, 8, &hpa))
 			pdpte = *(uint64_t *)hpa;

@@ -120,14 +120,13 @@ uint64_t vcpu_next_event(const struct vcpu *vcpu)
 bool vcpu_interrupt_ready(struct vcpu *vcpu, uint64_t now)
 {
 	struct guest *g = vcpu->guest;
-
 	bool ready;
 
 	if (!g->vm)
 		return false;
 	spin_lock(&g->vm_lock);
 	platform_update(vcpu, now);
-	ready = vmachine_pending_vector(g->vm, vcpu->index) >= 0 || vcpu->guest->vm->lapic[vcpu->index].nmi_pending;
+	ready = vmachine_pending_vector(g->vm, vcpu->index) >= 0 || g->vm->lapic[vcpu->index].nmi_pending;
 	spin_unlock(&g->vm_lock);
 	return ready;
 }
