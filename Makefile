@@ -18,7 +18,7 @@ KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecsta
 BOOT_SRCS := boot/entry.S boot/mb2.c boot/trampoline.S
 KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c kernel/panic.c \
 	kernel/frame.c kernel/idmap.c kernel/mm.c kernel/cpu.c kernel/trap.c kernel/trap_entry.S kernel/mb1.c \
-	kernel/guest.c kernel/cmdline.c kernel/smp.c kernel/config.c kernel/plan.c kernel/sched.c \
+	kernel/guest.c kernel/guest_uart.c kernel/cmdline.c kernel/smp.c kernel/config.c kernel/plan.c kernel/sched.c \
 	kernel/ring.c kernel/boot_guests.c kernel/cpu_model.c kernel/vcpu_context.c kernel/guest_linux.c kernel/guest_policy.c kernel/console.c kernel/shell.c kernel/shell_cmds.c \
 	kernel/line_edit.c
 KERNEL_SRCS += kernel/insn.c kernel/pagewalk.c

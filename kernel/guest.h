@@ -209,5 +209,9 @@ bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout
 void guest_console_input(struct guest *g, uint8_t byte);
 /* Moves waiting input into the UART's FIFO while it has room. @pre g->uart_lock held */
 void guest_uart_refill(struct guest *g);
+/* The UART's transmit hook (vuart_init): one byte the guest sent (kernel/guest_uart.c). */
+void guest_uart_tx(void *ctx, uint8_t byte);
+/* Prints the guest's unfinished prefixed line, if any. */
+void guest_uart_flush(struct guest *g);
 
 #endif
