@@ -23,7 +23,7 @@ KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c
 	kernel/line_edit.c
 KERNEL_SRCS += kernel/insn.c kernel/pagewalk.c
 KERNEL_SRCS += kernel/sanitize.c kernel/txq_share.c
-KERNEL_SRCS += kernel/cpuid_cache.c
+KERNEL_SRCS += kernel/cpuid_cache.c kernel/cpu_timer.c kernel/console_pace.c
 VMX_SRCS := vmx/fastpath.c vmx/inject.c vmx/exit_mmio.c vmx/vmx_caps.c vmx/vmx.c vmx/vmcs.c vmx/ept.c vmx/exit.c vmx/exit_io.c \
 	vmx/exit_cpuid.c vmx/exit_msr.c vmx/exit_misc.c vmx/vmexit.S vmx/vmx_names.c
 DRIVER_SRCS := drivers/rtc.c drivers/virt/vmachine.c drivers/uart.c drivers/virt/vuart.c drivers/platform.c drivers/timer.c drivers/lapic.c drivers/acpi.c drivers/virt/vioapic.c drivers/virt/vpic.c drivers/virt/vpit.c drivers/virt/vrtc.c drivers/virt/vpm.c

@@ -161,22 +161,24 @@ void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_m
 	lapic_write(REG_TIMER_INITIAL, (uint32_t)(per_us * period_us));
 }
 
-/* A wake-up for an idle CPU at TSC `deadline`: TSC-deadline mode where the CPU has it (SDM
- * Vol. 3A 11.5.4.1), else a 1 ms periodic tick. A CPU whose timer already ticks periodically
- * (the console's) keeps its tick, which wakes it soon enough. */
-void lapic_timer_wakeup(uint8_t vector, uint64_t deadline, uint64_t ticks_per_ms)
+bool lapic_tsc_deadline_supported(void)
 {
+	static int supported = -1;
 	struct cpuid_regs r;
+
+	if (supported < 0) {
+		cpuid(1, 0, &r);
+		supported = (r.ecx >> 24) & 1;
+	}
+	return supported;
+}
+
+void lapic_timer_deadline(uint8_t vector, uint64_t deadline)
+{
 	uint32_t lvt = lapic_read(REG_LVT_TIMER);
 
-	if (!(lvt & LVT_MASKED) && (lvt & LVT_TIMER_PERIODIC) && lapic_read(REG_TIMER_INITIAL))
-		return;
-	cpuid(1, 0, &r);
-	if (r.ecx & (1u << 24)) {
-		if ((lvt & (3u << 17)) != LVT_TIMER_TSC_DEADLINE || (lvt & 0xff) != vector)
-			lapic_write(REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | vector);
-		wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
-		return;
-	}
-	lapic_timer_periodic(vector, 1000, ticks_per_ms);
+	/* The mode first: the deadline MSR is ignored in other modes, SDM Vol. 3A 11.5.4.1 */
+	if ((lvt & (LVT_MASKED | (3u << 17))) != LVT_TIMER_TSC_DEADLINE || (lvt & 0xff) != vector)
+		lapic_write(REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | vector);
+	wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
 }

@@ -7,7 +7,7 @@
 
 #define LAPIC_DEFAULT_BASE 0xfee00000ull
 #define VECTOR_WAKEUP 0xf0 /* IPI that wakes an idle CPU to look for work */
-#define VECTOR_TICK 0xef   /* the console CPU's periodic timer */
+#define VECTOR_TICK 0xef   /* each CPU's host timer (kernel/cpu_timer.c) */
 
 void lapic_init(void);       /* software-enable this CPU's APIC */
 uint32_t lapic_id(void);
@@ -23,7 +23,9 @@ void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 void lapic_send_nmi_all_others(void);
 /* Periodic timer interrupt on vector every period_us, calibrated against the TSC. */
 void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_ms);
-/* An interrupt on this CPU at TSC deadline or soon after, to wake it from HLT. */
-void lapic_timer_wakeup(uint8_t vector, uint64_t deadline, uint64_t ticks_per_ms);
+/* CPUID.01H:ECX[24]: the timer has TSC-deadline mode (SDM Vol. 3A 11.5.4.1). */
+bool lapic_tsc_deadline_supported(void);
+/* One interrupt on vector when the TSC reaches deadline (0: disarmed). @pre supported */
+void lapic_timer_deadline(uint8_t vector, uint64_t deadline);
 
 #endif

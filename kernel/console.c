@@ -1,6 +1,8 @@
-/* The management console on COM1: CPU 0 polls the UART at every tick of its APIC timer (1 ms),
+/* The management console on COM1: CPU 0 polls the UART at every tick of its timer (1 ms, 20 ms when quiet),
  * feeds the shell, and streams an attached guest's console output. Implements struct shell_ops. */
 #include "kernel/console.h"
+#include "kernel/console_pace.h"
+#include "kernel/cpu_timer.h"
 #include "drivers/virt/vmachine.h"
 #include "kernel/shell.h"
 #include "kernel/guest.h"
@@ -15,10 +17,10 @@
 #include "drivers/timer.h"
 #include "drivers/platform.h"
 
-#define CONSOLE_TICK_US 1000
 #define CONSOLE_WAIT_US 1000000 /* how long a command waits for another CPU to act */
 
 static struct shell shell;
+static struct console_pace pace;
 static bool shell_ready;
 static volatile bool polling;
 static bool attached;
@@ -94,7 +96,7 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 	g = &guests[id];
 	v = g->vcpus[0];
 	/* A running guest's CPU copies its registers out of the VMCS at least every poll period
-	 * (request_poll_ticks); the console reads that copy rather than stall on the other CPU. */
+	 * (its poll_ticks); the console reads that copy rather than stall on the other CPU. */
 	if (g->state == GUEST_RUNNING && v->launched && this_cpu()->current == v)
 		vcpu_save_state(v);
 	memset(out, 0, sizeof(*out));
@@ -338,51 +340,79 @@ static const struct shell_ops console_ops = {
 	.halt = op_halt,
 };
 
-/* Streams what the attached guest wrote since the last tick. */
-static void console_stream(void)
+/* Streams what the attached guest wrote since the last tick; returns whether there was any. */
+static bool console_stream(void)
 {
 	uint8_t buf[128];
+	bool any = false;
 	size_t n;
 
-	while ((n = ring_read(&guests[attached_id].console, &attached_pos, buf, sizeof(buf))) > 0)
+	while ((n = ring_read(&guests[attached_id].console, &attached_pos, buf, sizeof(buf))) > 0) {
 		log_console_write((const char *)buf, n, false);
+		any = true;
+	}
+	return any;
 }
 
-void console_poll(void)
+bool console_poll(void)
 {
+	bool active = false;
 	int c;
 
 	/* A tick can land while a command of the previous tick is still waiting on another CPU. */
 	if (!shell_ready || __atomic_test_and_set((void *)&polling, __ATOMIC_ACQUIRE))
-		return;
+		return true;
 	/* Redraw an erased prompt before echoing what was typed behind it. */
 	if (log_take_prompt_damage() && !shell_attached(&shell, NULL))
 		shell_redraw(&shell);
-	while ((c = uart_getc()) >= 0)
+	while ((c = uart_getc()) >= 0) {
 		shell_input(&shell, (uint8_t)c);
+		active = true;
+	}
 	if (log_take_prompt_damage() && !shell_attached(&shell, NULL))
 		shell_redraw(&shell);
-	log_drain();
 	if (attached && shell_attached(&shell, NULL))
-		console_stream();
+		active |= console_stream();
+	active |= log_drain();
 	__atomic_clear((void *)&polling, __ATOMIC_RELEASE);
+	return active;
 }
 
+/* The console CPU's timer tick (kernel/cpu_timer.c): 1 ms apart while the console is in use,
+ * CONSOLE_IDLE_TICK_US when it is quiet; guests on this CPU run at most that long without an
+ * exit, since Bochs takes no host interrupt while a guest runs with interrupts off. */
+static void console_tick(void)
+{
+	struct per_cpu *cpu = this_cpu();
+	bool active = console_poll();
+	uint64_t now = rdtsc(), next = console_pace_next(&pace, now, active);
+
+	cpu->tick_due = now + next;
+	cpu->poll_ticks = next;
+}
 
 #define CONSOLE_TXQ_SIZE (64 * KiB)
 
 void console_start(void)
 {
+	struct per_cpu *cpu = this_cpu();
 	uint64_t txq = phys_alloc_zeroed(CONSOLE_TXQ_SIZE, PAGE_SIZE);
 
 	/* Room for bursts of guest lines, so that the serial line rarely has to drop any. */
 	if (txq)
 		log_grow_queue((char *)txq, CONSOLE_TXQ_SIZE);
-	log_info("console: the shell runs on cpu0, polling COM1 every %u us; type 'help'",
-		 CONSOLE_TICK_US);
+	log_info("console: the shell runs on cpu0, polling COM1 every %u us, every %u us when quiet; "
+		 "type 'help'", CONSOLE_TICK_US, CONSOLE_IDLE_TICK_US);
 	shell_ready = true;
 	shell_init(&shell, &console_ops);
-	tick_handler = console_poll;
-	request_poll_ticks = tsc_per_ms * CONSOLE_TICK_US / 1000;
-	lapic_timer_periodic(VECTOR_TICK, CONSOLE_TICK_US, tsc_per_ms);
+	/* Every CPU looks at the console's requests at least this often, even under a guest that
+	 * spins with interrupts off; the console CPU follows its own pace (console_tick). */
+	for (unsigned i = 0; i < cpu_count; i++)
+		if (cpu_table[i])
+			cpu_table[i]->poll_ticks = tsc_per_ms * CONSOLE_IDLE_TICK_US / 1000;
+	console_pace_init(&pace, tsc_per_ms, rdtsc());
+	cpu->poll_ticks = tsc_per_ms * CONSOLE_TICK_US / 1000;
+	tick_handler = console_tick;
+	cpu->tick_due = rdtsc() + cpu->poll_ticks;
+	cpu_timer_arm(cpu);
 }

@@ -5,12 +5,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-/* Prints the prompt and starts CPU 0's 1 ms console tick. @pre on CPU 0, guests created. */
+/* Prints the prompt and starts CPU 0's console tick. @pre on CPU 0, guests created. */
 void console_start(void);
-/* Reads typed bytes into the shell and streams the attached guest's output. */
-void console_poll(void);
-/* TSC ticks between two looks at interrupts and console requests by each CPU, even while a
- * guest holds it. */
-extern uint64_t request_poll_ticks;
+/* Reads typed bytes into the shell, streams the attached guest's output and feeds COM1;
+ * returns whether anything was typed or printed (or is still queued). */
+bool console_poll(void);
 
 #endif

@@ -16,6 +16,7 @@
 #include "drivers/lapic.h"
 #include "kernel/smp.h"
 #include "drivers/virt/vmachine.h"
+#include "kernel/cpu_timer.h"
 
 
 #define ALONE_SLICES 10
@@ -27,10 +28,6 @@
 #define SCRUB_WAIT_US_PER_GIB 10000000ull
 /* Scrubs of this much or more are logged with their ticks (smaller ones would only be noise) */
 #define SCRUB_LOG_MIN (64 * MiB)
-
-/* Every CPU looks at its interrupts and the console's requests at least this often, even while
- * a guest spins without exits (set by console_start: the console tick). */
-uint64_t request_poll_ticks;
 
 struct guest guests[MAX_GUESTS];
 unsigned guest_count;
@@ -159,6 +156,8 @@ void vcpu_set_block(struct vcpu *v, enum vcpu_block block)
 
 	spin_lock(&cpu->runq_lock);
 	v->block = block;
+	if (block == VCPU_HLT)
+		cpu->halted_hint = true; /* only its own CPU halts a vCPU */
 	vcpu_update_runnable(v);
 	runnable = v->sched.runnable;
 	spin_unlock(&cpu->runq_lock);
@@ -552,15 +551,23 @@ bool guest_any_active(void)
 	return false;
 }
 
+/* CR0 or CR4 as the guest sees it: its own bits where the host owns them, SDM Vol. 3C 25.6.6 */
+static inline uint64_t guest_shadowed_cr(uint64_t real, uint64_t mask, uint64_t shadow)
+{
+	return (vmread_unchecked(real) & ~vmread_unchecked(mask)) |
+	       (vmread_unchecked(shadow) & vmread_unchecked(mask));
+}
+
 void vcpu_save_state(struct vcpu *v)
 {
-	v->saved.rip = vmcs_read(VMCS_GUEST_RIP);
-	v->saved.rsp = vmcs_read(VMCS_GUEST_RSP);
-	v->saved.rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-	v->saved.cr0 = vcpu_guest_cr0();
-	v->saved.cr3 = vmcs_read(VMCS_GUEST_CR3);
-	v->saved.cr4 = vcpu_guest_cr4();
-	v->saved.efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+	/* Reads of the current VMCS's guest-state fields, which cannot fail */
+	v->saved.rip = vmread_unchecked(VMCS_GUEST_RIP);
+	v->saved.rsp = vmread_unchecked(VMCS_GUEST_RSP);
+	v->saved.rflags = vmread_unchecked(VMCS_GUEST_RFLAGS);
+	v->saved.cr0 = guest_shadowed_cr(VMCS_GUEST_CR0, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW);
+	v->saved.cr3 = vmread_unchecked(VMCS_GUEST_CR3);
+	v->saved.cr4 = guest_shadowed_cr(VMCS_GUEST_CR4, VMCS_CR4_GUEST_HOST_MASK, VMCS_CR4_READ_SHADOW);
+	v->saved.efer = vmread_unchecked(VMCS_GUEST_IA32_EFER);
 	v->saved.valid = true;
 }
 
@@ -596,25 +603,33 @@ static bool guest_take_request(struct vcpu *v)
 	}
 }
 
-/* Arms the VMX-preemption timer (TSC ticks >> rate, 32 bits wide: SDM Vol. 3C 25.5.1). */
-static void guest_arm_timer(uint64_t ticks)
-{
-	uint64_t value = ticks >> vmx_misc_preemption_rate(vmx_caps.misc);
+/* TSC ticks per VMX-preemption-timer tick, as a shift (SDM Vol. 3C 25.5.1); set by guest_run_cpu */
+static unsigned preemption_shift;
 
-	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, MIN(value, 0xffffffffu));
+/* Arms the VMX-preemption timer to fire after ticks (32 bits wide: SDM Vol. 3C 25.5.1). */
+static inline void guest_arm_timer(uint64_t ticks)
+{
+	uint64_t value = ticks >> preemption_shift;
+
+	vmwrite_unchecked(VMCS_VMX_PREEMPTION_TIMER_VALUE, MIN(value, 0xffffffffu));
 }
 
-/* Ticks until the next reason to take the CPU back: the slice's end, the poll period, or the
- * next interrupt of the guest's own platform (its timer keeps time while the guest spins). */
+/* Ticks until the next reason to take the CPU back: the slice's end (which a halted CPU-mate's
+ * wake-up brings forward), the poll step, or the next interrupt of the guest's own platform
+ * (its timer keeps time while the guest spins). */
 static uint64_t guest_timer_ticks(const struct vcpu *v, uint64_t now, uint64_t deadline,
 				  uint64_t poll_ticks)
 {
-	uint64_t ticks = deadline > now ? deadline - now : 1, event = vcpu_next_event(v);
+	uint64_t ticks = deadline > now ? deadline - now : 1;
 
 	if (poll_ticks)
 		ticks = MIN(ticks, poll_ticks);
-	if (event != UINT64_MAX)
-		ticks = MIN(ticks, event > now ? event - now : 1);
+	if (v->guest->vm) {
+		uint64_t event = vcpu_next_event(v);
+
+		if (event != UINT64_MAX)
+			ticks = MIN(ticks, event > now ? event - now : 1);
+	}
 	return ticks;
 }
 
@@ -675,14 +690,15 @@ static bool vcpu_take_start(struct vcpu *v)
 	return true;
 }
 
-/* Runs v until its slice (TSC ticks) ends, it yields, or its guest stops; returns the ticks it
- * held the CPU. The timer also fires every poll_ticks (0: never) so that this CPU takes its own
- * interrupts even while the guest spins with interrupts off and never exits: Bochs 2.7 does not
- * turn host interrupts into VM exits while the guest's RFLAGS.IF is 0. */
-static uint64_t vcpu_run_slice(struct vcpu *v, uint64_t slice, uint64_t poll_ticks)
+/* Runs v until deadline (TSC), or until it yields or its guest stops; returns the ticks it held
+ * the CPU. The preemption timer also fires every cpu->poll_ticks so that this CPU takes its own
+ * interrupts and the console's requests even while the guest spins with interrupts off: Bochs
+ * 2.7 does not turn host interrupts into VM exits while the guest's RFLAGS.IF is 0. */
+static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t deadline)
 {
 	struct guest *g = v->guest;
-	uint64_t start, deadline;
+	bool smp = g->vm && g->nr_vcpus > 1;
+	uint64_t start;
 
 	if (g->load_pending && v->index == 0) {
 		g->load_pending = false;
@@ -699,12 +715,11 @@ static uint64_t vcpu_run_slice(struct vcpu *v, uint64_t slice, uint64_t poll_tic
 		guest_stop(g, "its VMCS could not be loaded");
 		return 0;
 	}
-	if (!vcpu_take_start(v))
+	if (smp && !vcpu_take_start(v))
 		return 0;
 	start = rdtsc();
-	deadline = start + slice;
 	if (vmx_ctls.has_preemption_timer)
-		guest_arm_timer(guest_timer_ticks(v, start, deadline, poll_ticks));
+		guest_arm_timer(guest_timer_ticks(v, start, deadline, cpu->poll_ticks));
 	if (!v->launched && !g->start_tsc)
 		g->start_tsc = start;
 	for (;;) {
@@ -712,7 +727,8 @@ static uint64_t vcpu_run_slice(struct vcpu *v, uint64_t slice, uint64_t poll_tic
 
 		if (guest_take_request(v))
 			break;
-		vcpu_deliver_interrupts(v);
+		if (g->vm)
+			vcpu_deliver_interrupts(v);
 		if (vmx_enter(v)) {
 			vmx_report_instruction_error(v->launched ? "VMRESUME" : "VMLAUNCH");
 			vcpu_dump(v);
@@ -726,12 +742,12 @@ static uint64_t vcpu_run_slice(struct vcpu *v, uint64_t slice, uint64_t poll_tic
 		if (action == EXIT_TIMER) {
 			uint64_t now = rdtsc();
 
-			vcpu_save_state(v); /* what the console shows is never older than a poll period */
 			if (now >= deadline)
 				break;
-			guest_arm_timer(guest_timer_ticks(v, now, deadline, poll_ticks));
+			vcpu_save_state(v); /* what the console shows is never older than a poll step */
+			guest_arm_timer(guest_timer_ticks(v, now, deadline, cpu->poll_ticks));
 		}
-		if (!vcpu_take_start(v))
+		if (smp && !vcpu_take_start(v))
 			break; /* an INIT from another vCPU */
 	}
 	if (v->launched && g->state != GUEST_STOPPED)
@@ -739,43 +755,36 @@ static uint64_t vcpu_run_slice(struct vcpu *v, uint64_t slice, uint64_t poll_tic
 	return rdtsc() - start;
 }
 
-/* Blocked vCPUs of this CPU whose platform has something for them (a timer expired, a key came,
- * an IPI) run again. */
-static void guest_wake_halted(unsigned cpu)
+/* The earliest wake-up of a vCPU of this CPU blocked in HLT (UINT64_MAX: none); blocked vCPUs
+ * whose platform has something for them now (a timer expired, a key came, an IPI) run again. */
+static uint64_t guest_wake_halted(struct per_cpu *cpu)
 {
-	uint64_t now = rdtsc();
+	uint64_t now = rdtsc(), earliest = UINT64_MAX;
+	bool halted = false;
 
+	if (!cpu->halted_hint)
+		return UINT64_MAX;
 	for (unsigned i = 0; i < guest_count; i++) {
 		struct guest *g = &guests[i];
 
-		if (g->state != GUEST_RUNNING || !g->vm || !(g->cpu_mask & (1ull << cpu)))
+		if (g->state != GUEST_RUNNING || !g->vm || !(g->cpu_mask & (1ull << cpu->id)))
 			continue;
 		for (unsigned k = 0; k < g->nr_vcpus; k++) {
 			struct vcpu *v = g->vcpus[k];
 
-			if (v->cpu == cpu && v->block == VCPU_HLT &&
-			    (now >= v->wake_tsc || vcpu_interrupt_ready(v, now)))
+			if (v->cpu != cpu->id || v->block != VCPU_HLT)
+				continue;
+			if (now >= v->wake_tsc || vcpu_interrupt_ready(v, now)) {
 				vcpu_set_block(v, VCPU_RUNNABLE);
+			} else {
+				halted = true;
+				earliest = MIN(earliest, v->wake_tsc);
+			}
 		}
 	}
-}
-
-/* Before this CPU sleeps: a timer interrupt at the earliest halted vCPU's next event. */
-static void guest_arm_wakeup(unsigned cpu)
-{
-	uint64_t earliest = UINT64_MAX;
-
-	for (unsigned i = 0; i < guest_count; i++) {
-		struct guest *g = &guests[i];
-
-		if (g->state != GUEST_RUNNING || !g->vm || !(g->cpu_mask & (1ull << cpu)))
-			continue;
-		for (unsigned k = 0; k < g->nr_vcpus; k++)
-			if (g->vcpus[k]->cpu == cpu && g->vcpus[k]->block == VCPU_HLT)
-				earliest = MIN(earliest, g->vcpus[k]->wake_tsc);
-	}
-	if (earliest != UINT64_MAX)
-		lapic_timer_wakeup(VECTOR_WAKEUP, earliest, tsc_per_ms);
+	/* Cleared only here, on the CPU that alone sets it (a vCPU halts on its own CPU) */
+	cpu->halted_hint = halted;
+	return earliest;
 }
 
 static struct vcpu *entity_vcpu(struct sched_entity *e)
@@ -786,33 +795,32 @@ static struct vcpu *entity_vcpu(struct sched_entity *e)
 void guest_run_cpu(void)
 {
 	struct per_cpu *cpu = this_cpu();
-	struct vcpu *last = NULL;  /* ran last: NULL after idling */
-	struct vcpu *owner = NULL; /* whose context the CPU's registers hold */
+	struct sched_entity *e = NULL; /* ran last: NULL after idling */
+	struct vcpu *owner = NULL;     /* whose context the CPU's registers hold */
+	uint64_t ran = 0;
 
+	preemption_shift = vmx_misc_preemption_rate(vmx_caps.misc);
 	for (;;) {
-		struct sched_entity *e;
-		struct vcpu *v;
-		uint64_t slice = 0, ran;
+		struct vcpu *v, *last = e ? entity_vcpu(e) : NULL;
+		uint64_t slice = 0, wake;
 
 		/* Scrubs come first, a step at a time, with the console tick let in between */
 		if (guest_scrub_some(cpu->id)) {
 			irq_window();
 			continue;
 		}
-		guest_wake_halted(cpu->id);
-		spin_lock(&cpu->runq_lock);
-		e = sched_pick(&cpu->runq);
+		wake = guest_wake_halted(cpu);
 		/* Alone on its CPU a vCPU still ends a long slice now and then, so its run time is
 		 * accounted while it runs; the cost is one exit per ALONE_SLICES base slices. */
-		if (e)
-			slice = sched_alone(&cpu->runq, e) ? cpu->runq.base_slice * ALONE_SLICES :
-							      sched_slice(&cpu->runq, e);
+		spin_lock(&cpu->runq_lock);
+		e = sched_next(&cpu->runq, e, ran, cpu->runq.base_slice * ALONE_SLICES, &slice);
 		spin_unlock(&cpu->runq_lock);
+		ran = 0;
 		if (!e) {
 			uint64_t idle_start = rdtsc();
 
-			last = NULL;
-			guest_arm_wakeup(cpu->id);
+			cpu->wake_due = wake;
+			cpu_timer_arm(cpu);
 			cpu_idle_wait(); /* until an IPI, the console tick or a halted guest's timer */
 			cpu->idle_ticks += rdtsc() - idle_start;
 			continue;
@@ -826,12 +834,9 @@ void guest_run_cpu(void)
 			v->context_fresh = false;
 			owner = v;
 		}
-		last = v;
 		__atomic_store_n(&v->on_cpu, true, __ATOMIC_RELEASE);
-		ran = vcpu_run_slice(v, slice, request_poll_ticks);
+		/* A halted CPU-mate's wake-up ends the slice, so that it runs on time */
+		ran = vcpu_run_slice(cpu, v, MIN(rdtsc() + slice, wake));
 		__atomic_store_n(&v->on_cpu, false, __ATOMIC_RELEASE);
-		spin_lock(&cpu->runq_lock);
-		sched_account(&cpu->runq, e, ran, !sched_alone(&cpu->runq, e));
-		spin_unlock(&cpu->runq_lock);
 	}
 }

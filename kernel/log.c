@@ -90,13 +90,17 @@ static void log_notice(bool force)
 	log_putc(NULL, '\n');
 }
 
-void log_drain(void)
+bool log_drain(void)
 {
+	bool queued;
+
 	spin_lock(&log_lock);
 	log_notice(false);
-	if (uart_tx_ready())
+	queued = txq_tail < txq_head;
+	if (queued && uart_tx_ready())
 		txq_drain(uart_fifo_size(), false);
 	spin_unlock(&log_lock);
+	return queued;
 }
 
 void log_flush(void)

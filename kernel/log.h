@@ -33,8 +33,9 @@ bool log_take_prompt_damage(void);
 
 /* Moves the transmit queue into a larger buffer (from the frame pool, once memory is up). */
 void log_grow_queue(char *buf, uint64_t size);
-/* Feeds the UART what it can take now (CPU 0's console tick calls it). */
-void log_drain(void);
+/* Feeds the UART what it can take now (CPU 0's console tick calls it); returns whether
+ * anything was queued. */
+bool log_drain(void);
 /* Sends everything queued, waiting for the line: before power-off, reset or halting a CPU. */
 void log_flush(void);
 void log_flush_unlocked(void);

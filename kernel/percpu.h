@@ -38,6 +38,12 @@ struct per_cpu {
 	struct vcpu *current; /* the vCPU whose VMCS is loaded, NULL when none */
 	unsigned vmcs_errors; /* failed VMWRITEs since the last check */
 	uint64_t idle_ticks;
+	/* The host timer (kernel/cpu_timer.c) and the VMX-preemption timer step of the run loop */
+	uint64_t tick_due;   /* TSC of the console's next tick: CPU 0 only, else UINT64_MAX */
+	uint64_t wake_due;   /* TSC of the earliest halted vCPU's wake-up, UINT64_MAX for none */
+	bool timer_periodic; /* without TSC-deadline mode: the 1 ms tick runs */
+	bool halted_hint;    /* a vCPU of this CPU may be blocked in HLT: guest_wake_halted looks */
+	uint64_t poll_ticks; /* the longest a guest runs without an exit (0: no limit) */
 	struct spinlock runq_lock;
 	struct sched_queue runq; /* the guests pinned to this CPU */
 	uint64_t gdt[GDT_ENTRIES];

@@ -87,3 +87,31 @@ bool sched_alone(const struct sched_queue *q, const struct sched_entity *e)
 			return false;
 	return true;
 }
+
+struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev,
+				uint64_t ran_ticks, uint64_t alone_slice, uint64_t *slice)
+{
+	struct sched_entity *next = NULL;
+	unsigned start = q->cursor;
+	bool others = false;
+
+	/* One pass from the cursor: the first runnable entity, then whether another one is */
+	for (unsigned n = 0; n < q->count; n++) {
+		unsigned i = start + n < q->count ? start + n : start + n - q->count;
+		struct sched_entity *e = q->entities[i];
+
+		if (!e->runnable)
+			continue;
+		if (next) {
+			others = true;
+			break;
+		}
+		next = e;
+		q->cursor = i + 1 < q->count ? i + 1 : 0;
+	}
+	if (prev)
+		sched_account(q, prev, ran_ticks, next != prev);
+	if (next)
+		*slice = others ? sched_slice(q, next) : alone_slice;
+	return next;
+}

@@ -38,5 +38,10 @@ void sched_account(struct sched_queue *q, struct sched_entity *e, uint64_t ran_t
 		   bool switched_away);
 /* Whether e is runnable and no other entity of q is: then it needs no preemption timer. */
 bool sched_alone(const struct sched_queue *q, const struct sched_entity *e);
+/* The run loop's one call between two slices: accounts prev's ran_ticks (prev NULL: the CPU
+ * idled), then picks like sched_pick and sets *slice: sched_slice, or alone_slice when no other
+ * entity is runnable. prev counts as switched away unless it is picked again. */
+struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev,
+				uint64_t ran_ticks, uint64_t alone_slice, uint64_t *slice);
 
 #endif

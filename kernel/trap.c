@@ -6,6 +6,7 @@
 #include "kernel/x86.h"
 #include "kernel/lib.h"
 #include "drivers/lapic.h"
+#include "kernel/cpu_timer.h"
 
 struct __attribute__((packed)) idt_gate {
 	uint16_t offset_low;
@@ -37,16 +38,14 @@ const char *trap_name(uint64_t vector)
 	return vector < 32 ? exception_names[vector] : "external interrupt";
 }
 
-void (*tick_handler)(void);
-
 void host_interrupt(unsigned vector)
 {
 	/* The APIC's spurious vector needs no EOI (SDM Vol. 3A 10.9); wake-up IPIs only end a HLT. */
 	if (vector == 0xff)
 		return;
 	lapic_eoi();
-	if (vector == VECTOR_TICK && tick_handler)
-		tick_handler();
+	if (vector == VECTOR_TICK)
+		cpu_timer_fired();
 }
 
 void trap_init(void)

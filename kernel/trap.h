@@ -18,7 +18,6 @@ void trap_init(void);
 /* An interrupt for the host, taken in the IDT or acknowledged on a VM exit. */
 void host_interrupt(unsigned vector);
 /* Called on the console CPU at every tick of its timer (set by the shell). */
-extern void (*tick_handler)(void);
 void trap_load_idt(void);
 void trap_handle(struct trap_frame *frame);
 const char *trap_name(uint64_t vector);

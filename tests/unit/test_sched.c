@@ -280,6 +280,55 @@ static void test_no_starvation(void)
 	}
 }
 
+/* sched_next is the run loop's sched_account + sched_pick + sched_alone/sched_slice in one pass:
+ * over many random runnable sets and weights, both give the same picks, slices and accounting. */
+static void test_next_matches_steps(void)
+{
+	static struct sched_queue q2;
+	static struct sched_entity twin[MAX_GUESTS];
+	struct sched_entity *prev = NULL, *prev2 = NULL;
+	uint32_t seed = 12345;
+
+	for (unsigned n = 1; n <= 7; n++) {
+		sched_queue_init(&q, 1000);
+		sched_queue_init(&q2, 1000);
+		for (unsigned i = 0; i < n; i++) {
+			ents[i] = (struct sched_entity){ .id = i, .weight = 64 * (i + 1), .runnable = true };
+			twin[i] = ents[i];
+			CHECK_EQ(sched_add(&q, &ents[i]), 0);
+			CHECK_EQ(sched_add(&q2, &twin[i]), 0);
+		}
+		prev = prev2 = NULL;
+		for (unsigned step = 0; step < 500; step++) {
+			uint64_t ran = 0, slice = 0, slice2 = 0;
+			struct sched_entity *e, *e2;
+
+			seed = seed * 1103515245u + 12345u;
+			for (unsigned i = 0; i < n; i++)
+				ents[i].runnable = twin[i].runnable = ((seed >> (8 + i)) & 3) != 0;
+			ran = (seed >> 4) % 3000;
+			/* the old sequence on q2 */
+			if (prev2)
+				sched_account(&q2, prev2, ran, !sched_alone(&q2, prev2));
+			e2 = sched_pick(&q2);
+			if (e2)
+				slice2 = sched_alone(&q2, e2) ? 7777 : sched_slice(&q2, e2);
+			/* the one call on q */
+			e = sched_next(&q, prev, ran, 7777, &slice);
+			CHECK_EQ(e ? e->id : 99, e2 ? e2->id : 99);
+			CHECK_EQ(slice, slice2);
+			CHECK_EQ(q.cursor, q2.cursor);
+			prev = e;
+			prev2 = e2;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			CHECK_EQ(ents[i].runtime, twin[i].runtime);
+			CHECK_EQ(ents[i].switches, twin[i].switches);
+			CHECK_EQ(ents[i].slices, twin[i].slices);
+		}
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(test_order_wrap);
@@ -290,5 +339,6 @@ int main(void)
 	RUN_TEST(test_account_alone);
 	RUN_TEST(test_shares);
 	RUN_TEST(test_no_starvation);
+	RUN_TEST(test_next_matches_steps);
 	return test_any_failed;
 }
