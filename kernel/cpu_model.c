@@ -1,6 +1,7 @@
 /* The virtual CPU a guest sees: CPUID filtered to what Cloison virtualises, the topology of the
  * guest's own vCPUs, the TSC frequency, and XCR0's rules. No hardware access. */
 #include "kernel/cpu_model.h"
+#include "kernel/x86.h"
 #include "kernel/hypercall.h"
 
 /* Leaf 1: features whose MSRs or instructions Cloison does not back (thermal, debug store,
@@ -274,5 +275,22 @@ void cpu_model_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r,
 		 * RDT, SGX, Processor Trace: none of them is virtualised. */
 		cpuid_zero(r);
 		break;
+	}
+}
+
+bool cpu_model_syscall_msr_ok(uint32_t msr, uint64_t value)
+{
+	switch (msr) {
+	case MSR_IA32_LSTAR:
+	case MSR_IA32_CSTAR:
+		/* 48-bit linear addresses: bits 63:47 all equal, SDM Vol. 1 3.3.7.1 */
+		return (uint64_t)((int64_t)(value << 16) >> 16) == value;
+	case MSR_IA32_FMASK:
+	case MSR_IA32_TSC_AUX:
+		return !(value >> 32);
+	case MSR_IA32_STAR:
+		return true;
+	default:
+		return false;
 	}
 }

@@ -80,6 +80,10 @@ uint64_t cpu_model_xcr0_allowed(uint64_t host_supported);
 /* XSETBV's rules for XCR0, SDM Vol. 2C XSETBV and Vol. 1 13.3: x87 always on, AVX needs SSE,
  * the AVX-512 trio together and with AVX, MPX and AMX pairs together, nothing outside allowed. */
 bool cpu_model_xcr0_valid(uint64_t xcr0, uint64_t allowed);
+/* A WRMSR of value to a SYSCALL MSR (STAR, LSTAR, CSTAR, FMASK) or TSC_AUX that the CPU takes:
+ * LSTAR and CSTAR canonical, FMASK and TSC_AUX bits 63:32 reserved (SDM Vol. 4 Table 2-2);
+ * false means #GP. */
+bool cpu_model_syscall_msr_ok(uint32_t msr, uint64_t value);
 /* Turns the host's answer r for (leaf, subleaf) into the guest's, in place. */
 void cpu_model_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r,
 		     const struct cpu_model_ctx *ctx);

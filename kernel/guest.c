@@ -568,6 +568,7 @@ void vcpu_save_state(struct vcpu *v)
 	v->saved.cr3 = vmread_unchecked(VMCS_GUEST_CR3);
 	v->saved.cr4 = guest_shadowed_cr(VMCS_GUEST_CR4, VMCS_CR4_GUEST_HOST_MASK, VMCS_CR4_READ_SHADOW);
 	v->saved.efer = vmread_unchecked(VMCS_GUEST_IA32_EFER);
+	v->saved.tsc = rdtsc();
 	v->saved.valid = true;
 }
 
@@ -742,9 +743,12 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t dea
 		if (action == EXIT_TIMER) {
 			uint64_t now = rdtsc();
 
+			/* What the console shows is never older than a poll step: a vCPU that stays
+			 * runnable after its slice is not read again sooner. */
+			if (now - v->saved.tsc >= cpu->poll_ticks)
+				vcpu_save_state(v);
 			if (now >= deadline)
-				break;
-			vcpu_save_state(v); /* what the console shows is never older than a poll step */
+				return now - start;
 			guest_arm_timer(guest_timer_ticks(v, now, deadline, cpu->poll_ticks));
 		}
 		if (smp && !vcpu_take_start(v))

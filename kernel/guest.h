@@ -85,9 +85,11 @@ struct vcpu {
 	uint8_t cr8;                 /* the guest's task priority (CR8), never the host's TPR */
 	uint64_t wake_tsc;           /* halted with interrupts on: its platform's next event */
 	uint64_t switches;  /* times the scheduler put it on its CPU */
-	/* Guest state outside the GPRs, read from the VMCS at every poll exit and when it leaves its CPU. */
+	/* Guest state outside the GPRs, read from the VMCS when it leaves its CPU, at most one poll
+	 * step old while it runs (kernel/guest.c vcpu_run_slice). */
 	struct {
 		uint64_t rip, rsp, rflags, cr0, cr3, cr4, efer;
+		uint64_t tsc; /* when it was read */
 		bool valid;
 	} saved;
 };

@@ -65,7 +65,8 @@ void vcpu_context_reset(struct vcpu_context *c)
 }
 
 /* XSAVE with every guest component enabled, so a component one guest never enabled still
- * comes back in the state the next guest left it (or in its initial state). */
+ * comes back in the state the next guest left it (or in its initial state). STAR, LSTAR, CSTAR,
+ * FMASK and TSC_AUX need no reading: their writes exit (vcpu_context_write_msr). */
 static void context_save(struct vcpu_context *c)
 {
 	if (xstate.enabled) {
@@ -81,16 +82,18 @@ static void context_save(struct vcpu_context *c)
 	c->dr[3] = read_dr3();
 	c->dr6 = read_dr6();
 	c->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
-	c->star = rdmsr(MSR_IA32_STAR);
-	c->lstar = rdmsr(MSR_IA32_LSTAR);
-	c->cstar = rdmsr(MSR_IA32_CSTAR);
-	c->fmask = rdmsr(MSR_IA32_FMASK);
-	c->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
 }
+
+/* Loads an MSR of to unless from (the context the CPU holds) has the same value. */
+#define LOAD_MSR_IF_CHANGED(from, to, field, msr)                          \
+	do {                                                               \
+		if (!(from) || (from)->field != (to)->field)              \
+			wrmsr(msr, (to)->field);                           \
+	} while (0)
 
 /* XRSTOR initialises every component whose XSTATE_BV bit is clear, SDM Vol. 1 13.8.1: a fresh
  * context leaves no trace of the guest that ran before. */
-static void context_load(const struct vcpu_context *c)
+static void context_load(const struct vcpu_context *from, const struct vcpu_context *c)
 {
 	if (xstate.enabled) {
 		xsetbv(0, xstate.guest_mask);
@@ -106,18 +109,42 @@ static void context_load(const struct vcpu_context *c)
 	write_dr3(c->dr[3]);
 	write_dr6(c->dr6);
 	wrmsr(MSR_IA32_KERNEL_GS_BASE, c->kernel_gs_base);
-	wrmsr(MSR_IA32_STAR, c->star);
-	wrmsr(MSR_IA32_LSTAR, c->lstar);
-	wrmsr(MSR_IA32_CSTAR, c->cstar);
-	wrmsr(MSR_IA32_FMASK, c->fmask);
-	wrmsr(MSR_IA32_TSC_AUX, c->tsc_aux);
+	LOAD_MSR_IF_CHANGED(from, c, star, MSR_IA32_STAR);
+	LOAD_MSR_IF_CHANGED(from, c, lstar, MSR_IA32_LSTAR);
+	LOAD_MSR_IF_CHANGED(from, c, cstar, MSR_IA32_CSTAR);
+	LOAD_MSR_IF_CHANGED(from, c, fmask, MSR_IA32_FMASK);
+	LOAD_MSR_IF_CHANGED(from, c, tsc_aux, MSR_IA32_TSC_AUX);
 }
 
 void vcpu_context_switch(struct vcpu_context *from, const struct vcpu_context *to)
 {
 	if (from)
 		context_save(from);
-	context_load(to);
+	context_load(from, to);
+}
+
+void vcpu_context_write_msr(struct vcpu_context *c, uint32_t msr, uint64_t value)
+{
+	switch (msr) {
+	case MSR_IA32_STAR:
+		c->star = value;
+		break;
+	case MSR_IA32_LSTAR:
+		c->lstar = value;
+		break;
+	case MSR_IA32_CSTAR:
+		c->cstar = value;
+		break;
+	case MSR_IA32_FMASK:
+		c->fmask = value;
+		break;
+	case MSR_IA32_TSC_AUX:
+		c->tsc_aux = value;
+		break;
+	default:
+		return;
+	}
+	wrmsr(msr, value);
 }
 
 void vcpu_context_set_xcr0(struct vcpu_context *c, uint64_t xcr0)

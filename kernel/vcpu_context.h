@@ -36,8 +36,12 @@ void xstate_cpu_enable(void);
 /* The architectural reset state, SDM Vol. 3A 9.1.1 Table 9-1: FCW 0x37f, MXCSR 0x1f80,
  * XCR0 = 1, DR6 0xffff0ff0, all else zero; no CPUID answer remembered. */
 void vcpu_context_reset(struct vcpu_context *c);
-/* Saves from's state (unless NULL) from the CPU and loads to's. */
+/* Saves from's state (unless NULL) from the CPU and loads to's; with from given, the MSRs
+ * whose writes exit are written only where the two differ. */
 void vcpu_context_switch(struct vcpu_context *from, const struct vcpu_context *to);
+/* A guest's WRMSR to STAR, LSTAR, CSTAR, FMASK or TSC_AUX: kept and loaded on this CPU.
+ * @pre cpu_model_syscall_msr_ok() */
+void vcpu_context_write_msr(struct vcpu_context *c, uint32_t msr, uint64_t value);
 /* A guest's XSETBV: loads its new XCR0 on this CPU. @pre cpu_model_xcr0_valid() */
 void vcpu_context_set_xcr0(struct vcpu_context *c, uint64_t xcr0);
 

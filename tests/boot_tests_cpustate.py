@@ -87,6 +87,8 @@ SCENARIOS = [
         checks=[
             Absent("nothing-dirty", r"fresh: DIRTY"),
             Expect("two-clean-starts", r"fresh: clean start[\s\S]*fresh: clean start"),
+            Expect("msr-writes-kept-and-checked", r"fresh: MSR writes ok[\s\S]*fresh: MSR writes ok"),
+            Absent("no-bad-msr-write", r"fresh: MSR BAD"),
             Absent("no-hypervisor-fault", r"PANIC|CPU exception"),
         ],
     ),

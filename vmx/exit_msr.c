@@ -7,6 +7,8 @@
 #include "kernel/x86.h"
 #include "kernel/lib.h"
 #include "drivers/virt/vmachine.h"
+#include "kernel/cpu_model.h"
+#include "kernel/vcpu_context.h"
 
 #define MSR_IA32_PLATFORM_ID 0x17
 #define MSR_IA32_DEBUGCTL 0x1d9
@@ -19,10 +21,15 @@
 struct exit_policy exit_policy;
 
 /* MSRs the guest may read and write directly: their values are guest state that VM entry and
- * exit switch (SYSENTER, FS/GS base, PAT with the PAT controls) or that the host never uses. */
+ * exit switch (SYSENTER, FS/GS base, PAT with the PAT controls) or that the host never uses
+ * (KERNEL_GS_BASE, which SWAPGS changes, is switched with the vCPU context). */
 static const uint32_t passthrough_msrs[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE,
+};
+/* Read directly, written through exit_msr_write: a guest sets them once, so the vCPU context
+ * always holds their values and a guest switch writes only those that differ. */
+static const uint32_t write_exiting_msrs[] = {
 	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_TSC_AUX,
 };
 
@@ -53,6 +60,8 @@ int exit_policy_init(void)
 	memset(msr_bitmap, 0xff, PAGE_SIZE);
 	for (unsigned i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
 		msr_bitmap_allow(msr_bitmap, passthrough_msrs[i], true, true);
+	for (unsigned i = 0; i < ARRAY_SIZE(write_exiting_msrs); i++)
+		msr_bitmap_allow(msr_bitmap, write_exiting_msrs[i], true, false);
 	msr_bitmap_allow(msr_bitmap, MSR_IA32_TSC, true, false);
 	if (vmx_ctls.has_pat)
 		msr_bitmap_allow(msr_bitmap, MSR_IA32_PAT, true, true);
@@ -169,6 +178,18 @@ enum exit_action exit_msr_write(struct vcpu *vcpu, const struct vmx_exit *exit)
 			return EXIT_RESUME;
 		}
 		vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, value);
+		break;
+	case MSR_IA32_STAR:
+	case MSR_IA32_LSTAR:
+	case MSR_IA32_CSTAR:
+	case MSR_IA32_FMASK:
+	case MSR_IA32_TSC_AUX:
+		/* Checked before the host's WRMSR, which would fault on what the guest's may not */
+		if (!cpu_model_syscall_msr_ok(msr, value)) {
+			msr_refuse(vcpu, "write of a reserved or non-canonical value", msr);
+			return EXIT_RESUME;
+		}
+		vcpu_context_write_msr(&vcpu->context, msr, value);
 		break;
 	case MSR_IA32_TSC: /* no TSC offsetting: the guest's TSC stays the host's */
 	case MSR_IA32_APIC_BASE:

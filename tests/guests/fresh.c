@@ -87,6 +87,37 @@ static void dirty_everything(void)
 		xsetbv_safe(0, 3);
 }
 
+/* STAR, LSTAR, CSTAR, FMASK and TSC_AUX writes exit to Cloison, which keeps them per vCPU: what
+ * was written reads back, and a value the CPU refuses faults (#GP) and changes nothing. */
+static void check_msr_writes(void)
+{
+	static const struct { uint32_t msr; uint64_t value; const char *what; } refused[] = {
+		{ 0xc0000082u, 0x0000800000000000ull, "non-canonical LSTAR" },
+		{ 0xc0000083u, 0x8000000000000000ull, "non-canonical CSTAR" },
+		{ 0xc0000084u, 1ull << 32, "FMASK bit 32" },
+		{ 0xc0000103u, 1ull << 40, "TSC_AUX bit 40" },
+	};
+	unsigned bad = 0;
+	uint64_t v;
+
+	for (unsigned i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
+		if (!rdmsr_safe(msrs[i], &v) || v != (i == 3 ? 0x300u : 0x5a5a0000u + i)) {
+			printf("fresh: MSR BAD %s reads 0x%x after the write\n", msr_names[i], (uint32_t)v);
+			bad++;
+		}
+	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (wrmsr_safe(refused[i].msr, refused[i].value)) {
+			printf("fresh: MSR BAD %s accepted\n", refused[i].what);
+			bad++;
+		}
+	if (!rdmsr_safe(0xc0000082u, &v) || v != 0x5a5a0001u) {
+		printf("fresh: MSR BAD LSTAR changed by a refused write\n");
+		bad++;
+	}
+	if (!bad)
+		printf("fresh: MSR writes ok\n");
+}
+
 void guest_main(uint32_t magic, const struct mb_info *mbi)
 {
 	(void)mbi;
@@ -97,6 +128,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	if (!dirty)
 		printf("fresh: clean start\n");
 	dirty_everything();
+	check_msr_writes();
 	printf("fresh: registers dirtied; exiting\n");
 	guest_exit(0);
 }

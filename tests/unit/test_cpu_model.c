@@ -1,6 +1,7 @@
 /* Host tests of the virtual CPU model: CPUID filtering, topology, TSC leaves and XCR0 rules. */
 #include "tests/unit/test.h"
 #include "kernel/cpu_model.h"
+#include "kernel/x86.h"
 #include "kernel/hypercall.h"
 
 TEST_MAIN_GLOBALS;
@@ -268,6 +269,23 @@ static void test_xcr0_valid(void)
 	CHECK(!cpu_model_xcr0_valid(0x7, 0x3));
 }
 
+/* The SYSCALL MSRs' writes exit (their values live in the vCPU context): what the CPU refuses */
+static void test_syscall_msr_values(void)
+{
+	CHECK(cpu_model_syscall_msr_ok(MSR_IA32_LSTAR, 0xffffffff81000000ull));
+	CHECK(cpu_model_syscall_msr_ok(MSR_IA32_LSTAR, 0x00007fffffffffffull));
+	CHECK(!cpu_model_syscall_msr_ok(MSR_IA32_LSTAR, 0x0000800000000000ull));
+	CHECK(!cpu_model_syscall_msr_ok(MSR_IA32_CSTAR, 0x8000000000000000ull));
+	CHECK(cpu_model_syscall_msr_ok(MSR_IA32_CSTAR, 0));
+	CHECK(cpu_model_syscall_msr_ok(MSR_IA32_STAR, 0x0023001000000000ull));
+	CHECK(cpu_model_syscall_msr_ok(MSR_IA32_STAR, ~0ull));
+	CHECK(cpu_model_syscall_msr_ok(MSR_IA32_FMASK, 0x47700));
+	CHECK(!cpu_model_syscall_msr_ok(MSR_IA32_FMASK, 1ull << 32));
+	CHECK(cpu_model_syscall_msr_ok(MSR_IA32_TSC_AUX, 0xffffffffull));
+	CHECK(!cpu_model_syscall_msr_ok(MSR_IA32_TSC_AUX, 1ull << 40));
+	CHECK(!cpu_model_syscall_msr_ok(MSR_IA32_KERNEL_GS_BASE, 0));
+}
+
 int main(void)
 {
 	RUN_TEST(test_leaf1_hides_unbacked_features);
@@ -280,5 +298,6 @@ int main(void)
 	RUN_TEST(test_hidden_leaves);
 	RUN_TEST(test_xcr0_allowed);
 	RUN_TEST(test_xcr0_valid);
+	RUN_TEST(test_syscall_msr_values);
 	return test_any_failed;
 }
