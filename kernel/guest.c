@@ -604,17 +604,6 @@ static bool guest_take_request(struct vcpu *v)
 	}
 }
 
-/* TSC ticks per VMX-preemption-timer tick, as a shift (SDM Vol. 3C 25.5.1); set by guest_run_cpu */
-static unsigned preemption_shift;
-
-/* Arms the VMX-preemption timer to fire after ticks (32 bits wide: SDM Vol. 3C 25.5.1). */
-static inline void guest_arm_timer(uint64_t ticks)
-{
-	uint64_t value = ticks >> preemption_shift;
-
-	vmwrite_unchecked(VMCS_VMX_PREEMPTION_TIMER_VALUE, MIN(value, 0xffffffffu));
-}
-
 /* Ticks until the next reason to take the CPU back: the slice's end (which a halted CPU-mate's
  * wake-up brings forward), the poll step, or the next interrupt of the guest's own platform
  * (its timer keeps time while the guest spins). */
@@ -720,7 +709,7 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t dea
 		return 0;
 	start = rdtsc();
 	if (vmx_ctls.has_preemption_timer)
-		guest_arm_timer(guest_timer_ticks(v, start, deadline, cpu->poll_ticks));
+		vmx_arm_preemption_timer(v, start, guest_timer_ticks(v, start, deadline, cpu->poll_ticks));
 	if (!v->launched && !g->start_tsc)
 		g->start_tsc = start;
 	for (;;) {
@@ -749,7 +738,7 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t dea
 				vcpu_save_state(v);
 			if (now >= deadline)
 				return now - start;
-			guest_arm_timer(guest_timer_ticks(v, now, deadline, cpu->poll_ticks));
+			vmx_arm_preemption_timer(v, now, guest_timer_ticks(v, now, deadline, cpu->poll_ticks));
 		}
 		if (smp && !vcpu_take_start(v))
 			break; /* an INIT from another vCPU */
@@ -803,7 +792,6 @@ void guest_run_cpu(void)
 	struct vcpu *owner = NULL;     /* whose context the CPU's registers hold */
 	uint64_t ran = 0;
 
-	preemption_shift = vmx_misc_preemption_rate(vmx_caps.misc);
 	for (;;) {
 		struct vcpu *v, *last = e ? entity_vcpu(e) : NULL;
 		uint64_t slice = 0, wake;

@@ -84,6 +84,7 @@ struct vcpu {
 	bool context_fresh;          /* reset for a new run: load it even if the CPU last ran it */
 	uint8_t cr8;                 /* the guest's task priority (CR8), never the host's TPR */
 	uint64_t wake_tsc;           /* halted with interrupts on: its platform's next event */
+	uint64_t timer_due;          /* TSC at which its VMX-preemption timer fires (vmx_arm_preemption_timer) */
 	uint64_t switches;  /* times the scheduler put it on its CPU */
 	/* Guest state outside the GPRs, read from the VMCS when it leaves its CPU, at most one poll
 	 * step old while it runs (kernel/guest.c vcpu_run_slice). */

@@ -36,6 +36,8 @@ int vmcs_load(struct vcpu *vcpu)
 	return 0;
 }
 
+unsigned vmx_preemption_shift;
+
 void vmcs_free(struct vcpu *vcpu)
 {
 	struct per_cpu *cpu = this_cpu();

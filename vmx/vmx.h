@@ -49,6 +49,20 @@ int vmcs_setup_linux(struct vcpu *vcpu, const struct linux_entry *e);
 int vmcs_setup_sipi(struct vcpu *vcpu, uint8_t vector);
 /* Makes vcpu's VMCS current on this CPU (VMPTRLD) when it is not already. */
 int vmcs_load(struct vcpu *vcpu);
+/* The VMX-preemption timer counts down once every 2^shift TSC ticks, SDM Vol. 3C 25.5.1 */
+extern unsigned vmx_preemption_shift;
+
+/* Arms the current VMCS's VMX-preemption timer (32 bits wide) to fire ticks TSC ticks after now
+ * and notes when in vcpu->timer_due. @pre vmx_ctls.has_preemption_timer, vcpu's VMCS current */
+static inline void vmx_arm_preemption_timer(struct vcpu *vcpu, uint64_t now, uint64_t ticks)
+{
+	uint64_t value = ticks >> vmx_preemption_shift;
+
+	if (value > 0xffffffffu)
+		value = 0xffffffffu;
+	vmwrite_unchecked(VMCS_VMX_PREEMPTION_TIMER_VALUE, value);
+	vcpu->timer_due = now + (value << vmx_preemption_shift);
+}
 /* Releases a vCPU's VMCS (VMCLEAR) and frees it. */
 void vmcs_free(struct vcpu *vcpu);
 
