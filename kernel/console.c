@@ -362,6 +362,7 @@ void console_poll(void)
 		shell_input(&shell, (uint8_t)c);
 	if (log_take_prompt_damage() && !shell_attached(&shell, NULL))
 		shell_redraw(&shell);
+	guest_uart_drain_all(); /* what guests sent since the last tick, to their rings and lines */
 	log_drain();
 	if (attached && shell_attached(&shell, NULL))
 		console_stream();

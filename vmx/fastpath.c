@@ -2,7 +2,8 @@
  * preemption timer are handled right from the exit stub: only the guest registers these
  * handlers touch were stored, the VMCS fields they need are read, the exit is counted, and the
  * guest is resumed without the run loop unless the handler wants the loop (a yield, the timer,
- * a stop). Every other reason takes the full path (vmx/exit.c). */
+ * a stop). Every other reason takes the full path (vmx/exit.c). A byte the guest sends to its
+ * UART is only queued here; any other exit first hands the queue to the console. */
 #include "vmx/fastpath.h"
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
@@ -45,8 +46,16 @@ static inline void fast_count(struct vcpu *vcpu, uint32_t reason, uint64_t quali
 	vcpu->last_exit_qualification = qualification;
 }
 
+/* Hands what the guest's UART queued to the console (guest_uart_drain). */
+static inline void fast_drain_uart(struct vcpu *vcpu)
+{
+	if (__atomic_load_n(&vcpu->guest->uart.tx_queued, __ATOMIC_RELAXED))
+		guest_uart_drain(vcpu->guest);
+}
+
 /* A byte to or from the guest's 16550, the most frequent port: straight to the model, without
- * exit_io's general decoding (string I/O and wider accesses go there). @return handled */
+ * exit_io's general decoding (string I/O and wider accesses go there). A transmitted byte only
+ * joins the model's queue. @return handled */
 static inline bool fast_uart(struct vcpu *vcpu, uint64_t qualification)
 {
 	struct guest *g = vcpu->guest;
@@ -110,6 +119,10 @@ int vmx_exit_fast(struct vcpu *vcpu)
 	enum exit_action action;
 
 	exit.full_reason = (uint32_t)vmread_unchecked(VMCS_VM_EXIT_REASON);
+	/* What the guest does now comes after what it sent: a reset after a panic banner is a
+	 * crash, and its lines go before what Cloison says about it (UART I/O: below) */
+	if (exit.full_reason != EXIT_REASON_IO_INSTRUCTION)
+		fast_drain_uart(vcpu);
 	/* An entry failure (bit 31) or a reason not listed: the full path */
 	if (exit.full_reason >= 64 || !((FAST_REASONS >> exit.full_reason) & 1))
 		return 0;
@@ -129,7 +142,12 @@ int vmx_exit_fast(struct vcpu *vcpu)
 		action = exit_vmcall(vcpu, &exit);
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
-		action = fast_uart(vcpu, exit.qualification) ? EXIT_ADVANCE : exit_io(vcpu, &exit);
+		if (fast_uart(vcpu, exit.qualification)) {
+			action = EXIT_ADVANCE;
+			break;
+		}
+		fast_drain_uart(vcpu);
+		action = exit_io(vcpu, &exit);
 		break;
 	case EXIT_REASON_MSR_READ:
 		action = exit_msr_read(vcpu, &exit);

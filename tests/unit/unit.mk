@@ -60,3 +60,5 @@ UNIT_NAMES += vmachine
 UNIT_vmachine := drivers/virt/vmachine.c drivers/virt/vlapic.c drivers/virt/vioapic.c drivers/virt/vpic.c drivers/virt/vpit.c drivers/virt/vrtc.c drivers/virt/vpm.c
 UNIT_NAMES += cpuid_cache
 UNIT_cpuid_cache := kernel/cpuid_cache.c
+UNIT_NAMES += guest_uart
+UNIT_guest_uart := kernel/guest_uart.c kernel/ring.c drivers/virt/vuart.c
