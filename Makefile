@@ -82,8 +82,9 @@ $(BUILD)/obj/vmx/vmexit.S.o: $(BUILD)/asm-defines.h
 # The flags above live in this file: objects built with other flags are rebuilt (a few seconds).
 $(KERNEL_OBJS) $(BUILD)/asm-defines.h: Makefile
 
+# The map says what --gc-sections kept, file by file (make bench's size rows read it).
 $(KERNEL_ELF): $(KERNEL_OBJS) linker.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	$(LD) $(KERNEL_LDFLAGS) -Map=$(BUILD)/cloison.map -o $@ $(KERNEL_OBJS)
 
 -include $(KERNEL_OBJS:.o=.d)
 
