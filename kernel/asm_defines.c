@@ -1,9 +1,11 @@
 /* Structure offsets that assembly needs, generated at build time into build/asm-defines.h. */
 #include <stddef.h>
 #include "kernel/guest.h"
+#include "vmx/fastpath.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %c0\"" ::"i"(val))
 #define GPR_OFFSET(r) (offsetof(struct vcpu, regs) + sizeof(uint64_t) * (r))
+#define CPUID_SLOT0(field) (offsetof(struct vcpu, context.cpuid.slot[0].field))
 
 void asm_defines(void);
 void asm_defines(void)
@@ -28,4 +30,23 @@ void asm_defines(void)
 	DEFINE(VMCS_FIELD_EXIT_REASON, VMCS_VM_EXIT_REASON);
 	DEFINE(EXIT_REASON_CPUID, EXIT_REASON_CPUID);
 	DEFINE(EXIT_REASON_VMCALL, EXIT_REASON_VMCALL);
+	/* The CPUID hit in vmx/vmexit.S */
+	DEFINE(VCPU_GUEST, offsetof(struct vcpu, guest));
+	DEFINE(GUEST_VM, offsetof(struct guest, vm));
+	DEFINE(VCPU_EXITS_TOTAL, offsetof(struct vcpu, exits_total));
+	DEFINE(VCPU_EXITS_CPUID, offsetof(struct vcpu, exits[EXIT_REASON_CPUID]));
+	DEFINE(VCPU_LAST_EXIT_REASON, offsetof(struct vcpu, last_exit_reason));
+	DEFINE(VCPU_LAST_EXIT_QUALIFICATION, offsetof(struct vcpu, last_exit_qualification));
+	DEFINE(VCPU_CPUID_LEAF, CPUID_SLOT0(leaf));
+	DEFINE(VCPU_CPUID_SUBLEAF, CPUID_SLOT0(subleaf));
+	DEFINE(VCPU_CPUID_EAX, CPUID_SLOT0(eax));
+	DEFINE(VCPU_CPUID_EBX, CPUID_SLOT0(ebx));
+	DEFINE(VCPU_CPUID_ECX, CPUID_SLOT0(ecx));
+	DEFINE(VCPU_CPUID_EDX, CPUID_SLOT0(edx));
+	DEFINE(CPUID_CACHE_SLOTS, CPUID_CACHE_SLOTS);
+	DEFINE(CPUID_CACHE_ENTRY_SHIFT, CPUID_CACHE_ENTRY_SHIFT);
+	DEFINE(VMCS_FIELD_EXIT_INSTRUCTION_LENGTH, VMCS_VM_EXIT_INSTRUCTION_LENGTH);
+	DEFINE(VMCS_FIELD_GUEST_RIP, VMCS_GUEST_RIP);
+	DEFINE(VMCS_FIELD_GUEST_INTERRUPTIBILITY, VMCS_GUEST_INTERRUPTIBILITY_STATE);
+	DEFINE(INTERRUPTIBILITY_STI_MOVSS, INTERRUPTIBILITY_STI_MOVSS);
 }

@@ -371,6 +371,8 @@ bool console_poll(void)
 	}
 	if (log_take_prompt_damage() && !shell_attached(&shell, NULL))
 		shell_redraw(&shell);
+	/* What guests sent since the last tick, to their rings and prefixed lines */
+	active |= guest_uart_drain_all();
 	if (attached && shell_attached(&shell, NULL))
 		active |= console_stream();
 	active |= log_drain();

@@ -1,6 +1,6 @@
 /* A vCPU's CPUID answers, remembered after the full virtual CPU model (kernel/cpu_model.c)
- * computed them once, so that the exit fast path (vmx/fastpath.c) answers a repeated leaf with
- * a few loads. Pure logic, unit-tested on the host. */
+ * computed them once, so that the exit stub (vmx/vmexit.S) answers a repeated leaf with a few
+ * loads. Pure logic, unit-tested on the host. */
 #ifndef CLOISON_CPUID_CACHE_H
 #define CLOISON_CPUID_CACHE_H
 
@@ -9,12 +9,15 @@
 #include <stddef.h>
 
 #define CPUID_CACHE_SLOTS 16 /* direct-mapped: a colliding leaf replaces the older one */
+#define CPUID_CACHE_ENTRY_SHIFT 5
 
 struct cpuid_cache_entry {
 	uint32_t leaf, subleaf;
 	uint32_t eax, ebx, ecx, edx;
 	uint64_t reserved; /* 32 bytes: the slot's address is a shift */
 };
+_Static_assert(sizeof(struct cpuid_cache_entry) == 1u << CPUID_CACHE_ENTRY_SHIFT,
+	       "vmx/vmexit.S finds a slot with a shift");
 
 struct cpuid_cache {
 	struct cpuid_cache_entry slot[CPUID_CACHE_SLOTS];
@@ -27,6 +30,7 @@ static inline bool cpuid_cache_cacheable(uint32_t leaf)
 	return leaf != 1 && leaf != 0xd;
 }
 
+/* vmx/vmexit.S computes the same slot for its hits: change both together. */
 static inline unsigned cpuid_cache_slot(uint32_t leaf, uint32_t subleaf)
 {
 	/* The hypervisor (0x4000xxxx) and extended (0x8000xxxx) ranges land apart from the basic one */

@@ -212,9 +212,15 @@ bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout
 void guest_console_input(struct guest *g, uint8_t byte);
 /* Moves waiting input into the UART's FIFO while it has room. @pre g->uart_lock held */
 void guest_uart_refill(struct guest *g);
-/* The UART's transmit hook (vuart_init): one byte the guest sent (kernel/guest_uart.c). */
-void guest_uart_tx(void *ctx, uint8_t byte);
-/* Prints the guest's unfinished prefixed line, if any. */
+/* The UART's transmit hook (vuart_init): bytes the guest sent, in order (kernel/guest_uart.c). */
+void guest_uart_tx(void *ctx, const uint8_t *bytes, unsigned n);
+/* Hands what the guest's UART has transmitted to its console ring, panic watch and prefixed
+ * lines. The exit that sends a byte only queues it; this runs before anything else the guest
+ * does is handled (vmx/fastpath.c) and at each console tick; returns whether there was
+ * anything. @pre g->uart_lock not held */
+bool guest_uart_drain(struct guest *g);
+bool guest_uart_drain_all(void);
+/* Drains, then prints the guest's unfinished prefixed line, if any. @pre g->uart_lock not held */
 void guest_uart_flush(struct guest *g);
 
 #endif

@@ -4,7 +4,8 @@
 #include "kernel/log.h"
 #include "kernel/ring.h"
 
-void guest_uart_flush(struct guest *g)
+/* Prints the unfinished prefixed line. @pre g->uart_lock held */
+static void guest_line_flush(struct guest *g)
 {
 	if (g->line_len) {
 		log_guest_line(g->name, g->line, g->line_len);
@@ -15,37 +16,70 @@ void guest_uart_flush(struct guest *g)
 /* Linux's panic banner, SDM-free: kernel/panic.c prints it before it resets or spins. */
 static const char panic_banner[] = "Kernel panic - not syncing";
 
-static void guest_watch_panic(struct guest *g, uint8_t byte)
+static void guest_watch_panic(struct guest *g, const uint8_t *bytes, unsigned n)
 {
-	if (!g->is_linux || g->panic_seen)
-		return;
-	if (byte == (uint8_t)panic_banner[g->panic_match])
-		g->panic_match++;
-	else
-		g->panic_match = byte == (uint8_t)panic_banner[0];
-	if (g->panic_match == sizeof(panic_banner) - 1)
-		g->panic_seen = true;
+	for (unsigned i = 0; i < n && !g->panic_seen; i++) {
+		if (bytes[i] == (uint8_t)panic_banner[g->panic_match])
+			g->panic_match++;
+		else
+			g->panic_match = bytes[i] == (uint8_t)panic_banner[0];
+		if (g->panic_match == sizeof(panic_banner) - 1)
+			g->panic_seen = true;
+	}
 }
 
-/* Each byte the guest's UART transmits: kept in its console ring and, in prefixed mode, printed
- * line by line on the main console under the guest's name. Never waits for the serial line. */
-void guest_uart_tx(void *ctx, uint8_t byte)
+/* The bytes the guest's UART transmitted, in order, handed over in batches (vuart_tx_flush):
+ * kept in its console ring, watched for Linux's panic banner and, in prefixed mode, printed
+ * line by line on the main console under the guest's name. Never waits for the serial line.
+ * @pre g->uart_lock held */
+void guest_uart_tx(void *ctx, const uint8_t *bytes, unsigned n)
 {
 	struct guest *g = ctx;
 
-	ring_write(&g->console, &byte, 1);
-	guest_watch_panic(g, byte);
+	ring_write(&g->console, bytes, n);
+	if (g->is_linux)
+		guest_watch_panic(g, bytes, n);
 	if (!g->console_prefixed || g->console_attached)
 		return;
-	if (byte == '\n') {
-		guest_uart_flush(g);
-		return;
+	for (unsigned i = 0; i < n; i++) {
+		if (bytes[i] == '\n') {
+			guest_line_flush(g);
+			continue;
+		}
+		if (bytes[i] == '\r')
+			continue;
+		g->line[g->line_len++] = (char)bytes[i];
+		if (g->line_len == sizeof(g->line))
+			guest_line_flush(g);
 	}
-	if (byte == '\r')
-		return;
-	g->line[g->line_len++] = (char)byte;
-	if (g->line_len == sizeof(g->line))
-		guest_uart_flush(g);
+}
+
+bool guest_uart_drain(struct guest *g)
+{
+	/* A byte queued just after this look is seen by the next drain */
+	if (!__atomic_load_n(&g->uart.tx_queued, __ATOMIC_RELAXED))
+		return false;
+	spin_lock(&g->uart_lock);
+	vuart_tx_flush(&g->uart);
+	spin_unlock(&g->uart_lock);
+	return true;
+}
+
+bool guest_uart_drain_all(void)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < guest_count; i++)
+		any |= guest_uart_drain(&guests[i]);
+	return any;
+}
+
+void guest_uart_flush(struct guest *g)
+{
+	spin_lock(&g->uart_lock);
+	vuart_tx_flush(&g->uart);
+	guest_line_flush(g);
+	spin_unlock(&g->uart_lock);
 }
 
 void guest_uart_refill(struct guest *g)

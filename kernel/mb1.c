@@ -66,41 +66,24 @@
 #define ELF_PH_OFF_FILESZ 16
 #define ELF_PH_OFF_MEMSZ 20
 
-/* Reasons naming a header flag or segment: static strings, so parsing stays reentrant */
-static const char *const mb1_flag_why[16] = {
-	[3] = "header requires flag bit 3, unknown to Multiboot 0.6.96",
-	[4] = "header requires flag bit 4, unknown to Multiboot 0.6.96",
-	[5] = "header requires flag bit 5, unknown to Multiboot 0.6.96",
-	[6] = "header requires flag bit 6, unknown to Multiboot 0.6.96",
-	[7] = "header requires flag bit 7, unknown to Multiboot 0.6.96",
-	[8] = "header requires flag bit 8, unknown to Multiboot 0.6.96",
-	[9] = "header requires flag bit 9, unknown to Multiboot 0.6.96",
-	[10] = "header requires flag bit 10, unknown to Multiboot 0.6.96",
-	[11] = "header requires flag bit 11, unknown to Multiboot 0.6.96",
-	[12] = "header requires flag bit 12, unknown to Multiboot 0.6.96",
-	[13] = "header requires flag bit 13, unknown to Multiboot 0.6.96",
-	[14] = "header requires flag bit 14, unknown to Multiboot 0.6.96",
-	[15] = "header requires flag bit 15, unknown to Multiboot 0.6.96",
-};
-
-_Static_assert(MB1_MAX_SEGMENTS == 8, "the per-segment reasons below list 8 segments");
-#define MB1_SEGMENT_WHY(what)                                                                 \
-	{                                                                                     \
-		"ELF segment 0 " what, "ELF segment 1 " what, "ELF segment 2 " what,          \
-		"ELF segment 3 " what, "ELF segment 4 " what, "ELF segment 5 " what,          \
-		"ELF segment 6 " what, "ELF segment 7 " what,                                 \
-	}
-/* Segments are numbered among the loadable (PT_LOAD, non-empty) program headers, from 0 */
-static const char *const mb1_segment_past_end[] =
-	MB1_SEGMENT_WHY("extends past the end of the image");
-static const char *const mb1_segment_filesz[] =
-	MB1_SEGMENT_WHY("has a file size larger than its memory size");
-static const char *const mb1_segment_above_4g[] = MB1_SEGMENT_WHY("ends above 4 GiB");
-
 static int mb1_fail(const char **why, const char *reason, int err)
 {
 	*why = reason;
 	return err;
+}
+
+/* A reason naming a header flag or segment number n (< 100): "<before><n><after>", written
+ * into out->why so that parsing stays reentrant without a table of every variant. */
+static int mb1_fail_n(struct mb1_image *out, const char **why, const char *before, unsigned n,
+		      const char *after, int err)
+{
+	size_t len = str_copy(out->why, before, sizeof(out->why));
+
+	if (n >= 10)
+		out->why[len++] = (char)('0' + n / 10);
+	out->why[len++] = (char)('0' + n % 10);
+	str_copy(out->why + len, after, sizeof(out->why) - len);
+	return mb1_fail(why, out->why, err);
 }
 
 static void mb1_add_segment(struct mb1_image *out, uint32_t file_offset, uint32_t file_size,
@@ -200,20 +183,22 @@ static int mb1_parse_elf(const uint8_t *p, size_t len, struct mb1_image *out, co
 		uint32_t paddr = get_le32(ph + ELF_PH_OFF_PADDR);
 		uint32_t filesz = get_le32(ph + ELF_PH_OFF_FILESZ);
 		uint32_t memsz = get_le32(ph + ELF_PH_OFF_MEMSZ);
-		unsigned n = out->segment_count;
+		unsigned n = out->segment_count; /* among the loadable (PT_LOAD, non-empty) ones */
 
 		if (get_le32(ph + ELF_PH_OFF_TYPE) != ELF_PT_LOAD || memsz == 0)
 			continue;
 		if (n == MB1_MAX_SEGMENTS)
 			return mb1_fail(why, "more than 8 loadable ELF segments", -E_NOTSUP);
 		if (filesz > memsz)
-			return mb1_fail(why, mb1_segment_filesz[n], -E_INVAL);
+			return mb1_fail_n(out, why, "ELF segment ", n,
+					  " has a file size larger than its memory size", -E_INVAL);
 		if (filesz == 0)
 			offset = 0;
 		else if ((uint64_t)offset + filesz > len)
-			return mb1_fail(why, mb1_segment_past_end[n], -E_TRUNC);
+			return mb1_fail_n(out, why, "ELF segment ", n,
+					  " extends past the end of the image", -E_TRUNC);
 		if ((uint64_t)paddr + memsz > UINT32_MAX)
-			return mb1_fail(why, mb1_segment_above_4g[n], -E_INVAL);
+			return mb1_fail_n(out, why, "ELF segment ", n, " ends above 4 GiB", -E_INVAL);
 		/* e_entry is virtual; GRUB re-expresses it in its segment's physical terms */
 		if (!entry_found && e_entry >= vaddr && e_entry - vaddr < memsz) {
 			out->entry = e_entry - vaddr + paddr;
@@ -272,7 +257,9 @@ int mb1_parse(const void *image, size_t len, struct mb1_image *out, const char *
 
 	unsupported = flags & MB1_FLAGS_REQUIRED & ~MB1_FLAGS_HONOURED;
 	if (unsupported)
-		return mb1_fail(why, mb1_flag_why[__builtin_ctz(unsupported)], -E_NOTSUP);
+		return mb1_fail_n(out, why, "header requires flag bit ",
+				  (unsigned)__builtin_ctz(unsupported), ", unknown to Multiboot 0.6.96",
+				  -E_NOTSUP);
 
 	if (flags & MB1_FLAG_AOUT_KLUDGE) {
 		if (off + MB1_HEADER_AOUT_SIZE > len)

@@ -27,12 +27,14 @@ struct mb1_image {
 	uint32_t load_start, load_end; /* lowest and highest (exclusive) guest-physical byte loaded or zeroed */
 	struct mb1_segment segments[MB1_MAX_SEGMENTS];
 	unsigned segment_count;
+	char why[64]; /* a reason naming a flag or segment number, built here */
 };
 
 /* Finds and checks the header (in the first 8 KiB, 4-byte aligned, checksum), then takes the
  * load layout from the a.out-kludge fields or the ELF32 program headers (PT_LOAD).
  * Errors: -E_NOENT no header, -E_INVAL bad checksum/ELF/fields, -E_NOTSUP required flag we do
- * not honour, -E_TRUNC image shorter than a field or segment says. *why gets a short reason. */
+ * not honour, -E_TRUNC image shorter than a field or segment says. *why gets a short reason: a
+ * static string, or out->why (valid while out is). */
 int mb1_parse(const void *image, size_t len, struct mb1_image *out, const char **why);
 
 /* Copies the segments into guest RAM (ram is guest-physical 0), zeroing the bss parts.

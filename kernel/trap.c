@@ -19,7 +19,8 @@ struct __attribute__((packed)) idt_gate {
 };
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-extern const uint64_t trap_stub_table[256];
+/* kernel/trap_entry.S: vectors 0-31 16 bytes apart, 32-255 8 bytes apart. */
+extern const char trap_exception_stubs[], trap_interrupt_stubs[];
 
 static const char *const exception_names[32] = {
 	"divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)", "overflow (#OF)",
@@ -51,7 +52,8 @@ void host_interrupt(unsigned vector)
 void trap_init(void)
 {
 	for (unsigned v = 0; v < 256; v++) {
-		uint64_t addr = trap_stub_table[v];
+		uint64_t addr = v < 32 ? (uint64_t)&trap_exception_stubs[16 * v]
+				       : (uint64_t)&trap_interrupt_stubs[8 * (v - 32)];
 
 		idt[v].offset_low = (uint16_t)addr;
 		idt[v].selector = GDT_CODE64;

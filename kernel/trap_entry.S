@@ -2,10 +2,9 @@
 	.altmacro
 	.text
 
-/* Vectors that push an error code themselves, SDM Vol. 3A 6.15. */
-.macro TRAP_STUB vec
+/* Vectors 0-31, 16 bytes apart; those that push an error code themselves, SDM Vol. 3A 6.15. */
+.macro EXCEPTION_STUB vec
 	.balign 16
-trap_stub_\vec:
 	.if !((\vec == 8) || ((\vec >= 10) && (\vec <= 14)) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30))
 	pushq $0
 	.endif
@@ -13,15 +12,39 @@ trap_stub_\vec:
 	jmp trap_common
 .endm
 
-.macro TRAP_ADDR vec
-	.quad trap_stub_\vec
+/* Vectors 32-255, 8 bytes apart: a byte-sized push (sign-extended from 128 on) and a jump. */
+.macro INTERRUPT_STUB vec
+	.balign 8
+	.if \vec >= 128
+	pushq $(\vec - 256)
+	.else
+	pushq $\vec
+	.endif
+	jmp interrupt_common
 .endm
 
+	.balign 16
+	.globl trap_exception_stubs
+trap_exception_stubs:
 .set vec, 0
-.rept 256
-	TRAP_STUB %vec
+.rept 32
+	EXCEPTION_STUB %vec
 	.set vec, vec + 1
 .endr
+
+	.balign 8
+	.globl trap_interrupt_stubs
+trap_interrupt_stubs:
+.rept 224
+	INTERRUPT_STUB %vec
+	.set vec, vec + 1
+.endr
+
+/* An interrupt pushes no error code: move the vector down one slot, a zero where the code would be. */
+interrupt_common:
+	pushq (%rsp)
+	movq $0, 8(%rsp)
+	andq $0xff, (%rsp)
 
 trap_common:
 	pushq %rax
@@ -59,13 +82,3 @@ trap_common:
 	popq %rax
 	addq $16, %rsp
 	iretq
-
-	.section .rodata
-	.balign 8
-	.globl trap_stub_table
-trap_stub_table:
-.set vec, 0
-.rept 256
-	TRAP_ADDR %vec
-	.set vec, vec + 1
-.endr

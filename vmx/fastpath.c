@@ -2,13 +2,12 @@
  * preemption timer are handled right from the exit stub: only the guest registers these
  * handlers touch were stored, the VMCS fields they need are read, the exit is counted, and the
  * guest is resumed without the run loop unless the handler wants the loop (a yield, the timer,
- * a stop). Every other reason takes the full path (vmx/exit.c). */
+ * a stop). Every other reason takes the full path (vmx/exit.c). A byte the guest sends to its
+ * UART is only queued here; any other exit first hands the queue to the console. */
 #include "vmx/fastpath.h"
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
 #include "kernel/hypercall.h"
-
-#define INTERRUPTIBILITY_STI_MOVSS 3ull /* blocking by STI and by MOV SS, SDM Vol. 3C 24.4.2 */
 
 /* The reasons handled here. All but the last two are caused by an instruction, so no event
  * delivery was under way (no IDT-vectoring information, SDM Vol. 3C 27.2.4). */
@@ -45,8 +44,16 @@ static inline void fast_count(struct vcpu *vcpu, uint32_t reason, uint64_t quali
 	vcpu->last_exit_qualification = qualification;
 }
 
+/* Hands what the guest's UART queued to the console (guest_uart_drain). */
+static inline void fast_drain_uart(struct vcpu *vcpu)
+{
+	if (__atomic_load_n(&vcpu->guest->uart.tx_queued, __ATOMIC_RELAXED))
+		guest_uart_drain(vcpu->guest);
+}
+
 /* A byte to or from the guest's 16550, the most frequent port: straight to the model, without
- * exit_io's general decoding (string I/O and wider accesses go there). @return handled */
+ * exit_io's general decoding (string I/O and wider accesses go there). A transmitted byte only
+ * joins the model's queue. @return handled */
 static inline bool fast_uart(struct vcpu *vcpu, uint64_t qualification)
 {
 	struct guest *g = vcpu->guest;
@@ -67,28 +74,6 @@ static inline bool fast_uart(struct vcpu *vcpu, uint64_t qualification)
 	return true;
 }
 
-int vmx_exit_cpuid_leaf(struct vcpu *vcpu)
-{
-	uint64_t *gpr = vcpu->regs.gpr;
-	const struct cpuid_cache_entry *e;
-
-	/* A guest with a platform has interrupts to check before the entry: the second level */
-	if (vcpu->guest->vm)
-		return 0;
-	e = cpuid_cache_lookup(&vcpu->context.cpuid, (uint32_t)gpr[GPR_RAX], (uint32_t)gpr[GPR_RCX]);
-	if (!e)
-		return 0;
-	gpr[GPR_RAX] = e->eax;
-	gpr[GPR_RBX] = e->ebx;
-	gpr[GPR_RCX] = e->ecx;
-	gpr[GPR_RDX] = e->edx;
-	/* CPUID's exit qualification is cleared, SDM Vol. 3C 28.2.1 */
-	fast_count(vcpu, EXIT_REASON_CPUID, 0);
-	fast_advance(vmread_unchecked(VMCS_GUEST_RIP),
-		     (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH));
-	return 1;
-}
-
 int vmx_exit_vmcall_leaf(struct vcpu *vcpu)
 {
 	uint64_t *gpr = vcpu->regs.gpr;
@@ -104,21 +89,39 @@ int vmx_exit_vmcall_leaf(struct vcpu *vcpu)
 	return 1;
 }
 
-int vmx_exit_fast(struct vcpu *vcpu)
+/* Resumes the guest: first what its platform has for it now (vmx/inject.c). */
+static inline int fast_resume(struct vcpu *vcpu)
+{
+	if (vcpu->guest->vm)
+		vcpu_deliver_interrupts(vcpu);
+	return 1;
+}
+
+int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason)
 {
 	struct vmx_exit exit;
 	enum exit_action action;
 
-	exit.full_reason = (uint32_t)vmread_unchecked(VMCS_VM_EXIT_REASON);
+	exit.qualification = 0; /* the other reasons here clear it, SDM Vol. 3C 28.2.1 */
+	if (full_reason == EXIT_REASON_IO_INSTRUCTION) {
+		exit.qualification = vmread_unchecked(VMCS_EXIT_QUALIFICATION);
+		if (fast_uart(vcpu, exit.qualification)) {
+			fast_count(vcpu, full_reason, exit.qualification);
+			fast_advance(vmread_unchecked(VMCS_GUEST_RIP),
+				     (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH));
+			return fast_resume(vcpu);
+		}
+	}
+	/* What the guest does now comes after what it sent: a reset after a panic banner is a
+	 * crash, and its lines go before what Cloison says about it */
+	fast_drain_uart(vcpu);
 	/* An entry failure (bit 31) or a reason not listed: the full path */
-	if (exit.full_reason >= 64 || !((FAST_REASONS >> exit.full_reason) & 1))
+	if (full_reason >= 64 || !((FAST_REASONS >> full_reason) & 1))
 		return 0;
-	exit.reason = exit.full_reason;
-	exit.qualification = exit.reason == EXIT_REASON_IO_INSTRUCTION ?
-			     vmread_unchecked(VMCS_EXIT_QUALIFICATION) : 0;
+	exit.full_reason = full_reason;
+	exit.reason = full_reason;
 	exit.guest_rip = vmread_unchecked(VMCS_GUEST_RIP);
 	exit.instruction_length = (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH);
-	/* The other reasons here clear the qualification, SDM Vol. 3C 28.2.1 */
 	fast_count(vcpu, exit.reason, exit.qualification);
 
 	switch (exit.reason) {
@@ -129,7 +132,7 @@ int vmx_exit_fast(struct vcpu *vcpu)
 		action = exit_vmcall(vcpu, &exit);
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
-		action = fast_uart(vcpu, exit.qualification) ? EXIT_ADVANCE : exit_io(vcpu, &exit);
+		action = exit_io(vcpu, &exit);
 		break;
 	case EXIT_REASON_MSR_READ:
 		action = exit_msr_read(vcpu, &exit);
@@ -154,8 +157,5 @@ int vmx_exit_fast(struct vcpu *vcpu)
 		vcpu->context.fast_action = (int)action; /* a yield, the timer, a stop: the loop's */
 		return 0;
 	}
-	/* The entry path: what the guest's platform has for it now (vmx/inject.c) */
-	if (vcpu->guest->vm)
-		vcpu_deliver_interrupts(vcpu);
-	return 1;
+	return fast_resume(vcpu);
 }

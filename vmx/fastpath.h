@@ -3,18 +3,22 @@
 #ifndef CLOISON_FASTPATH_H
 #define CLOISON_FASTPATH_H
 
+#include <stdint.h>
+
 struct vcpu;
 
-/* Called by vmx/vmexit.S in two levels. First, for CPUID and VMCALL exits, a leaf handler, with
- * the guest's RAX, RCX, RDX, RBX and RDI stored in vcpu->regs and every other register still the
- * guest's: it calls nothing and keeps every register but RAX; it answers a remembered CPUID leaf
- * and HC_NOP. When that declines, or for another reason, vmx_exit_fast, with RSI and R8-R11
- * stored too: the other frequent exits. Each returns 1 when the exit was handled and the guest
- * is to be resumed, 0 when the run loop takes over (vmx_handle_exit then runs the full path, or
- * returns the action decided here). */
-__attribute__((no_caller_saved_registers)) int vmx_exit_cpuid_leaf(struct vcpu *vcpu);
+/* Blocking by STI and by MOV SS in the guest interruptibility state, SDM Vol. 3C 24.4.2 */
+#define INTERRUPTIBILITY_STI_MOVSS 3
+
+/* Called by vmx/vmexit.S, which first answers a remembered CPUID leaf itself (no call). Then,
+ * for VMCALL, a leaf handler, with the guest's RAX, RCX, RDX, RBX and RDI stored in vcpu->regs
+ * and every other register still the guest's: it calls nothing and keeps every register but
+ * RAX; it answers HC_NOP. When that declines, or for another reason, vmx_exit_fast with the
+ * exit reason the stub read, RSI and R8-R11 stored too: the other frequent exits. Each returns
+ * 1 when the exit was handled and the guest is to be resumed, 0 when the run loop takes over
+ * (vmx_handle_exit then runs the full path, or returns the action decided here). */
 __attribute__((no_caller_saved_registers)) int vmx_exit_vmcall_leaf(struct vcpu *vcpu);
-int vmx_exit_fast(struct vcpu *vcpu);
+int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason);
 /* The action the fast path left for the run loop, or -1 when the exit is the full path's. */
 int fastpath_take_action(struct vcpu *vcpu);
 

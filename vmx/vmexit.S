@@ -1,6 +1,7 @@
 /* Guest entry and the VM-exit stub: swap the guest's general-purpose registers with the host's.
- * The stub saves only what the fast path (vmx/fastpath.c) needs and resumes from there; the
- * other exits save every register and return to the run loop. */
+ * The stub answers a remembered CPUID leaf itself, saves only what the fast path
+ * (vmx/fastpath.c) needs and resumes from there; the other exits save every register and
+ * return to the run loop. */
 #include "asm-defines.h"
 
 	.text
@@ -44,39 +45,33 @@ vmx_enter:
 /* HOST_RIP: RSP is the value vmx_enter wrote (16-byte aligned), with the vCPU pointer on top. */
 	.globl vmx_exit_stub
 vmx_exit_stub:
-	pushq %rax
-	movq 8(%rsp), %rax
-	movq %rdi, VCPU_RDI(%rax)
-	movq %rax, %rdi
-	popq VCPU_RAX(%rdi)
+	xchgq %rdi, (%rsp) /* RDI: the vCPU; the guest's RDI on the stack, stored next */
+	popq VCPU_RDI(%rdi)
+	pushq %rdi
+	movq %rbx, VCPU_RBX(%rdi)
+	movl $VMCS_FIELD_EXIT_REASON, %ebx
+	vmread %rbx, %rbx
+	cmpl $EXIT_REASON_CPUID, %ebx
+	je .Lcpuid
+.Lsave_rax_rcx_rdx:
+	movq %rax, VCPU_RAX(%rdi)
 	movq %rcx, VCPU_RCX(%rdi)
 	movq %rdx, VCPU_RDX(%rdi)
-	movq %rbx, VCPU_RBX(%rdi)
-	/* CPUID and VMCALL first try a leaf handler that keeps every register but RAX */
-	movl $VMCS_FIELD_EXIT_REASON, %eax
-	vmread %rax, %rax
-	cmpl $EXIT_REASON_CPUID, %eax
-	je .Lcpuid_leaf
-	cmpl $EXIT_REASON_VMCALL, %eax
+	/* VMCALL first tries a leaf handler that keeps every register but RAX */
+	cmpl $EXIT_REASON_VMCALL, %ebx
 	jne .Lsecond_level
 	call vmx_exit_vmcall_leaf
-	jmp .Lleaf_done
-.Lcpuid_leaf:
-	call vmx_exit_cpuid_leaf
-.Lleaf_done:
 	testl %eax, %eax
 	jnz .Lresume_leaf
 .Lsecond_level:
 	movq %rsi, VCPU_RSI(%rdi)
+	movl %ebx, %esi /* the exit reason, vmx_exit_fast's second argument */
 	movq %r8, VCPU_R8(%rdi)
 	movq %r9, VCPU_R9(%rdi)
 	movq %r10, VCPU_R10(%rdi)
 	movq %r11, VCPU_R11(%rdi)
-	pushq %rdi
-	pushq %rdi /* keeps RSP 16-byte aligned for the call */
 	call vmx_exit_fast /* keeps RBX, RBP, R12-R15 */
-	popq %rdi
-	popq %rdi
+	movq (%rsp), %rdi
 	testl %eax, %eax
 	jz .Lfull_exit
 	movq VCPU_RSI(%rdi), %rsi
@@ -91,8 +86,63 @@ vmx_exit_stub:
 	movq VCPU_RBX(%rdi), %rbx
 	movq VCPU_RDI(%rdi), %rdi
 	vmresume
-	/* VMRESUME failed: the guest's registers are kept for the dump, vmx_enter returns 1 */
-	movq (%rsp), %rdi
+	jmp .Lresume_failed
+
+/* CPUID with a leaf the vCPU asked before: its cache's answer (kernel/cpuid_cache.h), RIP past
+ * the instruction, counted, with no call. A guest with a platform has interrupts to check before
+ * the entry: vmx_exit_fast. RBX is stored, so free; RAX, RCX, RDX are free once the leaf hits. */
+.Lcpuid:
+	movq VCPU_GUEST(%rdi), %rbx
+	cmpq $0, GUEST_VM(%rbx)
+	jne .Lcpuid_miss
+	/* The slot's offset: cpuid_cache_slot(leaf, subleaf) << CPUID_CACHE_ENTRY_SHIFT */
+	movl %eax, %ebx
+	shrl $28, %ebx
+	xorl %eax, %ebx
+	xorl %ecx, %ebx
+	andl $(CPUID_CACHE_SLOTS - 1), %ebx
+	shll $CPUID_CACHE_ENTRY_SHIFT, %ebx
+	cmpl %eax, VCPU_CPUID_LEAF(%rdi, %rbx)
+	jne .Lcpuid_miss
+	cmpl %ecx, VCPU_CPUID_SUBLEAF(%rdi, %rbx)
+	jne .Lcpuid_miss
+	movl $VMCS_FIELD_EXIT_INSTRUCTION_LENGTH, %eax
+	vmread %rax, %rax
+	movl $VMCS_FIELD_GUEST_RIP, %edx
+	vmread %rdx, %rcx
+	addq %rax, %rcx
+	vmwrite %rcx, %rdx
+	/* Emulated: skipping the instruction ends STI/MOV-SS blocking, SDM Vol. 3C 26.4.1.2 */
+	movl $VMCS_FIELD_GUEST_INTERRUPTIBILITY, %edx
+	vmread %rdx, %rax
+	testb $INTERRUPTIBILITY_STI_MOVSS, %al
+	jnz .Lcpuid_unblock
+.Lcpuid_count:
+	incq VCPU_EXITS_TOTAL(%rdi)
+	incq VCPU_EXITS_CPUID(%rdi)
+	movl $EXIT_REASON_CPUID, VCPU_LAST_EXIT_REASON(%rdi)
+	movq $0, VCPU_LAST_EXIT_QUALIFICATION(%rdi) /* cleared for CPUID, SDM Vol. 3C 28.2.1 */
+	/* 32-bit loads: CPUID clears bits 63:32 of all four, SDM Vol. 2A CPUID */
+	movl VCPU_CPUID_EAX(%rdi, %rbx), %eax
+	movl VCPU_CPUID_ECX(%rdi, %rbx), %ecx
+	movl VCPU_CPUID_EDX(%rdi, %rbx), %edx
+	movl VCPU_CPUID_EBX(%rdi, %rbx), %ebx
+	movq VCPU_RDI(%rdi), %rdi
+	vmresume
+	jmp .Lresume_failed
+.Lcpuid_unblock:
+	andq $~INTERRUPTIBILITY_STI_MOVSS, %rax
+	vmwrite %rax, %rdx
+	jmp .Lcpuid_count
+.Lcpuid_miss:
+	movl $EXIT_REASON_CPUID, %ebx
+	jmp .Lsave_rax_rcx_rdx
+
+/* VMRESUME failed: the guest's registers are kept for the dump, vmx_enter returns 1 */
+.Lresume_failed:
+	xchgq %rdi, (%rsp)
+	popq VCPU_RDI(%rdi)
+	pushq %rdi
 	call .Lsave_all
 	movl $1, %eax
 	jmp .Lreturn_to_host
@@ -114,8 +164,12 @@ vmx_exit_stub:
 	popq %rbp
 	ret
 
-/* The registers the stub had not stored, into the vCPU at RDI (after a failed VMRESUME). */
+/* Every guest register but RDI into the vCPU at RDI (after a failed VMRESUME). */
 .Lsave_all:
+	movq %rax, VCPU_RAX(%rdi)
+	movq %rcx, VCPU_RCX(%rdi)
+	movq %rdx, VCPU_RDX(%rdi)
+	movq %rbx, VCPU_RBX(%rdi)
 	movq %rbp, VCPU_RBP(%rdi)
 	movq %rsi, VCPU_RSI(%rdi)
 	movq %r8, VCPU_R8(%rdi)

@@ -173,10 +173,12 @@ static void vuart_transmit(struct vuart *uart, uint8_t byte)
 		vuart_rx_push(uart, byte);
 	} else {
 		uart->tx_bytes++;
-		if (uart->tx)
-			uart->tx(uart->tx_ctx, byte);
+		if (uart->tx_queued == VUART_TX_QUEUE)
+			vuart_tx_flush(uart);
+		uart->tx_queue[uart->tx_queued++] = byte;
 	}
-	/* Transmission is instant, so THR is empty again and raises THRE as after a real send */
+	/* Transmission is instant (the host takes the queue later), so THR is empty again and
+	 * raises THRE as after a real send */
 	uart->thr_interrupt = true;
 }
 
@@ -193,7 +195,15 @@ static void vuart_write_fcr(struct vuart *uart, uint8_t value)
 	uart->fcr = value & FCR_STORED;
 }
 
-void vuart_init(struct vuart *uart, void (*tx)(void *ctx, uint8_t byte), void *tx_ctx)
+void vuart_tx_flush(struct vuart *uart)
+{
+	if (uart->tx_queued && uart->tx)
+		uart->tx(uart->tx_ctx, uart->tx_queue, uart->tx_queued);
+	uart->tx_queued = 0;
+}
+
+void vuart_init(struct vuart *uart, void (*tx)(void *ctx, const uint8_t *bytes, unsigned n),
+		void *tx_ctx)
 {
 	memset(uart, 0, sizeof(*uart));
 	uart->tx = tx;

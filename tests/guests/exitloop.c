@@ -26,14 +26,23 @@ static const char *const gpr_names[NGPR] = {
 
 /* The kinds, in the order of the 64-bit jump table below. */
 enum kind {
-	K_CPUID0, K_CPUID1, K_CPUID7, K_CPUID_HV, K_VMCALL_NOP, K_VMCALL_BAD, K_IN_LSR, K_OUT_SCR,
-	K_IN_SCR, K_OUT_THR, K_RDMSR, K_WRMSR, K_OUT_UNEMULATED, K_IN_WORD, K_IN_DWORD, NKINDS,
+	K_CPUID0, K_CPUID1, K_CPUID7, K_CPUID_HV, K_CPUID4_1, K_CPUID_EXT, K_CPUID8, K_CPUID_STI,
+	K_VMCALL_NOP, K_VMCALL_BAD, K_IN_LSR, K_OUT_SCR, K_IN_SCR, K_OUT_THR, K_RDMSR, K_WRMSR,
+	K_OUT_UNEMULATED, K_IN_WORD, K_IN_DWORD, NKINDS,
 };
 static const char *const kind_names[NKINDS] = {
-	"cpuid 0", "cpuid 1", "cpuid 7", "cpuid 0x40000000", "vmcall nop", "vmcall unknown",
-	"inb lsr", "outb scr", "inb scr", "outb thr", "rdmsr", "wrmsr", "outb 0x80", "inw 0x3fc",
-	"inl 0x3fc",
+	"cpuid 0", "cpuid 1", "cpuid 7", "cpuid 0x40000000", "cpuid 4.1", "cpuid 0x80000000",
+	"cpuid 8", "sti; cpuid 0", "vmcall nop", "vmcall unknown", "inb lsr", "outb scr", "inb scr",
+	"outb thr", "rdmsr", "wrmsr", "outb 0x80", "inw 0x3fc", "inl 0x3fc",
 };
+
+/* The CPUID kinds' leaf and subleaf. The exit stub answers a leaf asked before from the vCPU's
+ * cache (kernel/cpuid_cache.h): a subleaf other than 0; 0x80000000 and 8, which share a slot and
+ * so replace each other every round (a miss each time); leaf 1, never cached; and a CPUID in
+ * STI's shadow, whose blocking the stub must end. */
+#define NCPUID (K_CPUID_STI + 1)
+static const uint32_t cpuid_leaf[NCPUID] = { 0, 1, 7, 0x40000000u, 4, 0x80000000u, 8, 0 };
+static const uint32_t cpuid_subleaf[NCPUID] = { 0, 0, 0, 0, 1, 0, 0, 0 };
 
 /* Read and written by the 64-bit code (RIP-relative, so no register is needed to reach them). */
 uint64_t before[NGPR], after[NGPR];
@@ -64,7 +73,8 @@ __asm__(".text\n"
 	"	leaq kinds(%rip), %rbx\n"
 	"	jmp *(%rbx,%rax,8)\n"
 	KIND("k_cpuid0", "cpuid") KIND("k_cpuid1", "cpuid") KIND("k_cpuid7", "cpuid")
-	KIND("k_cpuid_hv", "cpuid") KIND("k_vmcall_nop", "vmcall") KIND("k_vmcall_bad", "vmcall")
+	KIND("k_cpuid_hv", "cpuid") KIND("k_cpuid4_1", "cpuid") KIND("k_cpuid_ext", "cpuid")
+	KIND("k_cpuid8", "cpuid") KIND("k_cpuid_sti", "sti\n	cpuid\n	cli") KIND("k_vmcall_nop", "vmcall") KIND("k_vmcall_bad", "vmcall")
 	KIND("k_in_lsr", "inb %dx, %al") KIND("k_out_scr", "outb %al, %dx") KIND("k_in_scr", "inb %dx, %al")
 	KIND("k_out_thr", "outb %al, %dx") KIND("k_rdmsr", "rdmsr") KIND("k_wrmsr", "wrmsr")
 	KIND("k_out_80", "outb %al, %dx") KIND("k_in_word", "inw %dx, %ax") KIND("k_in_dword", "inl %dx, %eax")
@@ -82,7 +92,8 @@ __asm__(".text\n"
 	"	lretq\n"
 	"	.balign 8\n"
 	/* 64-bit entries as two longs: a 32-bit ELF has no 64-bit relocation (the guest is below 4 GiB) */
-	"kinds:	.long k_cpuid0, 0, k_cpuid1, 0, k_cpuid7, 0, k_cpuid_hv, 0, k_vmcall_nop, 0\n"
+	"kinds:	.long k_cpuid0, 0, k_cpuid1, 0, k_cpuid7, 0, k_cpuid_hv, 0, k_cpuid4_1, 0\n"
+	"	.long k_cpuid_ext, 0, k_cpuid8, 0, k_cpuid_sti, 0, k_vmcall_nop, 0\n"
 	"	.long k_vmcall_bad, 0, k_in_lsr, 0, k_out_scr, 0, k_in_scr, 0, k_out_thr, 0\n"
 	"	.long k_rdmsr, 0, k_wrmsr, 0, k_out_80, 0, k_in_word, 0, k_in_dword, 0\n"
 	".code32\n"
@@ -135,12 +146,13 @@ static void setup_round(enum kind k, uint32_t round)
 		before[r] = next_pattern();
 	defined = 0;
 	switch (k) {
-	case K_CPUID0: case K_CPUID1: case K_CPUID7: case K_CPUID_HV: {
-		static const uint32_t leaf[] = { 0, 1, 7, 0x40000000u };
+	case K_CPUID0: case K_CPUID1: case K_CPUID7: case K_CPUID_HV: case K_CPUID4_1:
+	case K_CPUID_EXT: case K_CPUID8: case K_CPUID_STI: {
 		struct cpuid_regs r = ref_cpuid[k];
 
-		before[RAX] = (before[RAX] & ~0xffffffffull) | leaf[k - K_CPUID0];
-		before[RCX] &= ~0xffffffffull; /* subleaf 0 */
+		/* Bits 63:32 keep their pattern: CPUID reads EAX and ECX only */
+		before[RAX] = (before[RAX] & ~0xffffffffull) | cpuid_leaf[k];
+		before[RCX] = (before[RCX] & ~0xffffffffull) | cpuid_subleaf[k];
 		/* CPUID zero-extends its four results into the 64-bit registers, SDM Vol. 2A CPUID */
 		define(RAX, r.eax);
 		define(RBX, r.ebx);
@@ -242,10 +254,8 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	if (cmdline_u32(guest_cmdline(mbi), "seed", &seed_arg) == 1)
 		seed ^= (uint64_t)seed_arg << 32 | seed_arg;
 	/* The reference answers, asked from 32-bit mode before the loop */
-	ref_cpuid[K_CPUID0] = cpuid(0, 0);
-	ref_cpuid[K_CPUID1] = cpuid(1, 0);
-	ref_cpuid[K_CPUID7] = cpuid(7, 0);
-	ref_cpuid[K_CPUID_HV] = cpuid(0x40000000u, 0);
+	for (unsigned k = 0; k < NCPUID; k++)
+		ref_cpuid[k] = cpuid(cpuid_leaf[k], cpuid_subleaf[k]);
 	for (uint32_t i = 0; i < MEM_WORDS; i++)
 		mem[i] = (uint64_t)i * 0x9e3779b97f4a7c15ull ^ 0x5a5a;
 	uart_mcr = inb(0x3fc);

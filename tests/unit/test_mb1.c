@@ -259,7 +259,7 @@ static void test_parse_aout(void)
 
 static int parse_why(const uint8_t *buf, size_t len, const char **why)
 {
-	struct mb1_image im;
+	static struct mb1_image im; /* *why may point into it */
 
 	return mb1_parse(buf, len, &im, why);
 }

@@ -7,17 +7,22 @@
 TEST_MAIN_GLOBALS;
 
 struct tx_log {
-	uint8_t bytes[64];
+	uint8_t bytes[1024];
 	unsigned count;
+	unsigned calls; /* batches handed over */
 };
 
-static void tx_record(void *ctx, uint8_t byte)
+static void tx_record(void *ctx, const uint8_t *bytes, unsigned n)
 {
 	struct tx_log *log = ctx;
 
-	if (log->count < sizeof(log->bytes))
-		log->bytes[log->count] = byte;
-	log->count++;
+	CHECK(n > 0 && n <= VUART_TX_QUEUE);
+	for (unsigned i = 0; i < n; i++) {
+		if (log->count < sizeof(log->bytes))
+			log->bytes[log->count] = bytes[i];
+		log->count++;
+	}
+	log->calls++;
 }
 
 static void test_reset_values(void)
@@ -80,6 +85,11 @@ static void test_output(void)
 		CHECK(vuart_read(&u, UART_LSR) & 0x20);
 		vuart_write(&u, UART_RBR_THR_DLL, (uint8_t)*c);
 	}
+	/* Queued, not handed over, until the host side asks */
+	CHECK_EQ(log.count, 0);
+	CHECK_EQ(u.tx_queued, 3);
+	vuart_tx_flush(&u);
+	CHECK_EQ(log.calls, 1);
 	CHECK_EQ(log.count, 3);
 	CHECK(memcmp(log.bytes, msg, 3) == 0);
 	CHECK_EQ(u.tx_bytes, 3);
@@ -90,6 +100,58 @@ static void test_output(void)
 	vuart_init(&u, NULL, NULL);
 	vuart_write(&u, UART_RBR_THR_DLL, 'x');
 	CHECK_EQ(u.tx_bytes, 1);
+	vuart_tx_flush(&u);
+	CHECK_EQ(u.tx_queued, 0);
+}
+
+/* The transmit queue: bytes reach tx in order and in batches, a full queue is handed over
+ * before the next byte joins it, nothing is lost, and a reset forgets what was queued. */
+static void test_tx_queue(void)
+{
+	struct tx_log log = { 0 };
+	struct vuart u;
+	unsigned sent = 3 * VUART_TX_QUEUE + 5;
+
+	vuart_init(&u, tx_record, &log);
+	vuart_tx_flush(&u); /* nothing queued: no call */
+	CHECK_EQ(log.calls, 0);
+	for (unsigned i = 0; i < sent; i++) {
+		vuart_write(&u, UART_RBR_THR_DLL, (uint8_t)(i * 7));
+		/* The guest never sees the queue: THR is empty again at once */
+		CHECK_EQ(vuart_read(&u, UART_LSR) & 0x60, 0x60);
+		CHECK(u.tx_queued >= 1 && u.tx_queued <= VUART_TX_QUEUE);
+	}
+	CHECK_EQ(log.calls, 3);
+	CHECK_EQ(log.count, 3 * VUART_TX_QUEUE);
+	CHECK_EQ(u.tx_queued, 5);
+	CHECK_EQ(u.tx_bytes, sent);
+	vuart_tx_flush(&u);
+	CHECK_EQ(log.calls, 4);
+	CHECK_EQ(log.count, sent);
+	for (unsigned i = 0; i < sent; i++)
+		CHECK_EQ(log.bytes[i], (uint8_t)(i * 7));
+	vuart_tx_flush(&u);
+	CHECK_EQ(log.calls, 4);
+
+	/* Loopback bytes go to the receiver, never to the queue */
+	vuart_write(&u, UART_MCR, 0x10);
+	vuart_write(&u, UART_RBR_THR_DLL, 'L');
+	CHECK_EQ(u.tx_queued, 0);
+	vuart_write(&u, UART_MCR, 0x00);
+
+	/* Divisor writes with DLAB set are no transmission either */
+	vuart_write(&u, UART_LCR, 0x80);
+	vuart_write(&u, UART_RBR_THR_DLL, 1);
+	CHECK_EQ(u.tx_queued, 0);
+	vuart_write(&u, UART_LCR, 0x03);
+
+	/* A new run starts with an empty queue: what the last one left is not the next one's */
+	vuart_write(&u, UART_RBR_THR_DLL, 'q');
+	CHECK_EQ(u.tx_queued, 1);
+	vuart_init(&u, tx_record, &log);
+	CHECK_EQ(u.tx_queued, 0);
+	vuart_tx_flush(&u);
+	CHECK_EQ(log.count, sent);
 }
 
 static void test_receive(void)
@@ -146,6 +208,7 @@ static void test_loopback(void)
 	vuart_write(&u, UART_MCR, 0x00);
 	CHECK_EQ(vuart_read(&u, UART_MSR) & 0xf0, 0xb0);
 	vuart_write(&u, UART_RBR_THR_DLL, 'z');
+	vuart_tx_flush(&u);
 	CHECK_EQ(log.count, 1);
 	CHECK_EQ(log.bytes[0], 'z');
 }
@@ -450,6 +513,7 @@ static void test_thre_interrupt(void)
 	vuart_write(&u, UART_IER_DLM, 0x00);
 	vuart_write(&u, UART_RBR_THR_DLL, 'b');
 	CHECK(!vuart_irq(&u));
+	vuart_tx_flush(&u);
 	CHECK_EQ(log.count, 2);
 	/* Reading IIR while another source wins leaves THRE pending */
 	vuart_write(&u, UART_IER_DLM, 0x03);
@@ -665,6 +729,7 @@ static void test_linux_thre_test_and_tx_irq(void)
 	CHECK_EQ(vuart_read(&u, UART_IIR_FCR), 0xc2);
 	vuart_write(&u, UART_IER_DLM, 0x05); /* __stop_tx */
 	CHECK(!vuart_irq(&u));
+	vuart_tx_flush(&u);
 	CHECK_EQ(log.count, 4);
 	CHECK(memcmp(log.bytes, "boot", 4) == 0);
 	/* Input raises the line; reading the byte lowers it */
@@ -740,6 +805,7 @@ int main(void)
 	RUN_TEST(test_reset_values);
 	RUN_TEST(test_dlab);
 	RUN_TEST(test_output);
+	RUN_TEST(test_tx_queue);
 	RUN_TEST(test_receive);
 	RUN_TEST(test_loopback);
 	RUN_TEST(test_linux_probe);

@@ -62,3 +62,5 @@ UNIT_NAMES += cpuid_cache
 UNIT_cpuid_cache := kernel/cpuid_cache.c
 UNIT_NAMES += console_pace
 UNIT_console_pace := kernel/console_pace.c
+UNIT_NAMES += guest_uart
+UNIT_guest_uart := kernel/guest_uart.c kernel/ring.c drivers/virt/vuart.c
