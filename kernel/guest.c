@@ -585,10 +585,14 @@ bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout
 }
 
 /* Carries out what the console CPU asked for; returns whether the guest must leave the CPU. */
-static bool guest_take_request(struct vcpu *v)
+static inline bool guest_take_request(struct vcpu *v)
 {
 	struct guest *g = v->guest;
 
+	/* The common case first: nothing asked, running, runnable */
+	if (g->request == GUEST_REQUEST_NONE && g->state == GUEST_RUNNING &&
+	    v->block == VCPU_RUNNABLE && v->vmcs_ready)
+		return false;
 	if (!v->vmcs_ready)
 		return true; /* restarted from the console meanwhile: set up afresh on the next pick */
 	switch (g->request) {

@@ -92,26 +92,28 @@ struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev
 				uint64_t ran_ticks, uint64_t alone_slice, uint64_t *slice)
 {
 	struct sched_entity *next = NULL;
-	unsigned start = q->cursor;
-	bool others = false;
+	unsigned i = q->cursor;
 
+	if (prev) {
+		prev->runtime += ran_ticks;
+		if (ran_ticks >= sched_slice(q, prev))
+			prev->slices++;
+	}
 	/* One pass from the cursor: the first runnable entity, then whether another one is */
-	for (unsigned n = 0; n < q->count; n++) {
-		unsigned i = start + n < q->count ? start + n : start + n - q->count;
+	for (unsigned n = 0; n < q->count; n++, i = i + 1 < q->count ? i + 1 : 0) {
 		struct sched_entity *e = q->entities[i];
 
 		if (!e->runnable)
 			continue;
 		if (next) {
-			others = true;
+			*slice = sched_slice(q, next);
 			break;
 		}
 		next = e;
 		q->cursor = i + 1 < q->count ? i + 1 : 0;
+		*slice = alone_slice;
 	}
-	if (prev)
-		sched_account(q, prev, ran_ticks, next != prev);
-	if (next)
-		*slice = others ? sched_slice(q, next) : alone_slice;
+	if (prev && next != prev)
+		prev->switches++;
 	return next;
 }

@@ -22,18 +22,10 @@ extern char vmx_exit_stub[];
 #define GUEST_CR0_HOST_OWNED (CR0_NE)
 #define GUEST_CR4_HOST_OWNED (CR4_VMXE | CR4_SMXE | CR4_PKE | CR4_CET | CR4_OSXSAVE)
 
-int vmcs_load(struct vcpu *vcpu)
+int vmcs_load_failed(void)
 {
-	struct per_cpu *cpu = this_cpu();
-
-	if (cpu->current == vcpu)
-		return 0;
-	if (!vmptrld(vcpu->vmcs_phys)) {
-		vmx_report_instruction_error("VMPTRLD");
-		return -E_INVAL;
-	}
-	cpu->current = vcpu;
-	return 0;
+	vmx_report_instruction_error("VMPTRLD");
+	return -E_INVAL;
 }
 
 unsigned vmx_preemption_shift;

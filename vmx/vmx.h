@@ -48,7 +48,19 @@ int vmcs_setup_linux(struct vcpu *vcpu, const struct linux_entry *e);
 /* An application processor's state after INIT and SIPI: real mode at vector << 12. */
 int vmcs_setup_sipi(struct vcpu *vcpu, uint8_t vector);
 /* Makes vcpu's VMCS current on this CPU (VMPTRLD) when it is not already. */
-int vmcs_load(struct vcpu *vcpu);
+int vmcs_load_failed(void);
+/* Makes vcpu's VMCS current on this CPU: VMPTRLD only when it is not already. */
+static inline int vmcs_load(struct vcpu *vcpu)
+{
+	struct per_cpu *cpu = this_cpu();
+
+	if (cpu->current == vcpu)
+		return 0;
+	if (!vmptrld(vcpu->vmcs_phys))
+		return vmcs_load_failed();
+	cpu->current = vcpu;
+	return 0;
+}
 /* The VMX-preemption timer counts down once every 2^shift TSC ticks, SDM Vol. 3C 25.5.1 */
 extern unsigned vmx_preemption_shift;
 
