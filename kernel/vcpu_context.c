@@ -48,6 +48,8 @@ void xstate_init(void)
 		mask &= ~XSTATE_AVX512;
 	xstate.guest_mask = mask;
 	xstate.size = xstate_size(mask);
+	cpuid(0xd, 1, &r);
+	xstate.has_xsaveopt = r.eax & 1;
 	xstate.enabled = true;
 }
 
@@ -71,7 +73,13 @@ static void context_save(struct vcpu_context *c)
 {
 	if (xstate.enabled) {
 		xsetbv(0, xstate.guest_mask);
-		xsave(c->xsave, xstate.guest_mask);
+		/* The CPU's own lazy saving: only what the guest changed since context_load's XRSTOR
+		 * of this area is written (a guest's own XRSTOR meanwhile makes it save all). Lazy
+		 * switching with CR0.TS and #NM is not used: it leaks across guests (LazyFP). */
+		if (xstate.has_xsaveopt)
+			xsaveopt(c->xsave, xstate.guest_mask);
+		else
+			xsave(c->xsave, xstate.guest_mask);
 	} else {
 		fxsave(c->xsave);
 	}

@@ -23,6 +23,7 @@ struct vcpu_context {
 /* What this machine offers guests for XSAVE, found once on the boot CPU. */
 struct xstate_config {
 	bool enabled;        /* XSAVE present: host CR4.OSXSAVE is set on every CPU */
+	bool has_xsaveopt;   /* CPUID.(EAX=0DH,ECX=1):EAX[0] */
 	uint64_t guest_mask; /* XCR0 bits a guest may set (kernel/cpu_model.h) */
 	uint32_t size;       /* standard-form area size for guest_mask */
 	uint32_t host_max_basic; /* CPUID.0:EAX */

@@ -268,6 +268,13 @@ static inline void xsave(void *area, uint64_t mask)
 			 : "memory");
 }
 
+/* XSAVE that skips components unchanged since this area's last XRSTOR, SDM Vol. 1 13.9 */
+static inline void xsaveopt(void *area, uint64_t mask)
+{
+	__asm__ volatile("xsaveopt64 (%0)" ::"r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32))
+			 : "memory");
+}
+
 static inline void xrstor(const void *area, uint64_t mask)
 {
 	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((uint32_t)mask),
