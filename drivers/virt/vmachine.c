@@ -36,6 +36,7 @@ void vmachine_set_isa_irq(struct vmachine *m, unsigned irq, bool level)
 {
 	if (irq >= 16 || m->isa_level[irq] == level)
 		return;
+	m->touched = true;
 	m->isa_level[irq] = level;
 	vpic_set_irq(&m->pic, irq, level);
 	/* The PIT's IRQ 0 is I/O APIC pin 2 (the MADT's interrupt source override). */
@@ -58,6 +59,7 @@ bool vmachine_io(struct vmachine *m, uint16_t port, unsigned size, bool in, uint
 		 uint64_t now, enum vplat_event *event)
 {
 	*event = VPLAT_EVENT_NONE;
+	m->touched = true; /* reads too: they acknowledge (PIC, RTC register C, PM status) */
 	if (vpm_handles(port)) {
 		m->io_accesses++;
 		if (in)
@@ -121,6 +123,7 @@ bool vmachine_mmio(struct vmachine *m, unsigned vcpu, uint64_t gpa, unsigned siz
 	if ((gpa & 3) || size != 4)
 		return false;
 	m->mmio_accesses++;
+	m->touched = true;
 	if (in_lapic_page(lapic, gpa)) {
 		offset = (uint32_t)(gpa - vlapic_mmio_base(lapic));
 		if (write)
@@ -161,6 +164,7 @@ int vmachine_msr_write(struct vmachine *m, unsigned vcpu, uint32_t msr, uint64_t
 {
 	struct vlapic *lapic = &m->lapic[vcpu < m->nr_vcpus ? vcpu : 0];
 
+	m->touched = true;
 	if (msr == MSR_IA32_APIC_BASE)
 		return vlapic_set_base(lapic, value) < 0 ? -1 : 1;
 	if (msr == MSR_IA32_TSC_DEADLINE) {
@@ -195,10 +199,24 @@ static void deliver(struct vmachine *m, const struct apic_msg *msg)
 	}
 }
 
+/* The earliest event of any device for any vCPU (vmachine_update's work is due then). */
+static uint64_t vmachine_next_any(const struct vmachine *m)
+{
+	uint64_t next = vmachine_next_event(m, 0);
+
+	for (unsigned i = 1; i < m->nr_vcpus; i++)
+		next = MIN(next, vlapic_next_event(&m->lapic[i]));
+	return next;
+}
+
 void vmachine_update(struct vmachine *m, uint64_t now)
 {
 	struct apic_msg msg;
 	int vector;
+
+	/* The entry path calls this before every VM entry: most of the time nothing is due */
+	if (!m->touched && now < m->quiet_until && !m->always_update)
+		return;
 
 	if (vpit_poll_irq0(&m->pit, now)) {
 		/* Missed periods coalesce into one interrupt, as with a busy CPU on hardware. */
@@ -227,6 +245,8 @@ void vmachine_update(struct vmachine *m, uint64_t now)
 		if (!was && vlapic_pending_vector(&m->lapic[i]) >= 0)
 			m->kicks |= 1u << i;
 	}
+	m->touched = false;
+	m->quiet_until = vmachine_next_any(m);
 }
 
 uint32_t vmachine_take_kicks(struct vmachine *m)
@@ -250,6 +270,7 @@ int vmachine_ack(struct vmachine *m, unsigned vcpu, int vector, uint64_t now)
 {
 	struct vlapic *lapic = &m->lapic[vcpu < m->nr_vcpus ? vcpu : 0];
 
+	m->touched = true;
 	m->irqs_injected++;
 	if (vector == 256) {
 		lapic->extint_pending = false;
@@ -286,6 +307,7 @@ enum vmachine_start vmachine_take_start(struct vmachine *m, unsigned vcpu, uint8
 		return VMACHINE_START_NONE;
 	lapic = &m->lapic[vcpu];
 	if (lapic->init_pending) {
+		m->touched = true;
 		lapic->init_pending = false;
 		lapic->sipi_pending = false; /* a SIPI counts only once the INIT is through */
 		vlapic_init_signal(lapic);
@@ -321,5 +343,6 @@ uint8_t vmachine_cr8(const struct vmachine *m, unsigned vcpu)
 
 void vmachine_set_cr8(struct vmachine *m, unsigned vcpu, uint8_t cr8)
 {
+	m->touched = true;
 	vlapic_set_tpr(&m->lapic[vcpu < m->nr_vcpus ? vcpu : 0], (uint32_t)(cr8 & 0xf) << 4);
 }

@@ -40,6 +40,11 @@ struct vmachine {
 	/* LAPIC timer interrupts: ticks from when each was due to its injection */
 	uint64_t timer_latency_sum, timer_latency_max;
 	uint64_t io_accesses, mmio_accesses;
+	/* vmachine_update does nothing before quiet_until unless a register changed (touched):
+	 * between events and accesses every device stays as it was. */
+	bool touched;
+	uint64_t quiet_until;
+	bool always_update; /* tests: the full update every time, to compare against */
 };
 
 /* Power-on state with nr_vcpus vCPUs (1..VMACHINE_MAX_VCPUS): vCPU 0 runs, the others wait for

@@ -245,10 +245,13 @@ static void setup_smp(void)
 }
 
 /* An xAPIC ICR write by vCPU from: high (destination) first, then low. */
+/* The ICR written through the platform, as the guest's MMIO exit does */
 static void send_ipi(unsigned from, uint32_t dest, uint32_t low)
 {
-	vlapic_mmio_write(&m.lapic[from], VLAPIC_REG_ICR_HIGH, dest << 24, 0);
-	vlapic_mmio_write(&m.lapic[from], VLAPIC_REG_ICR_LOW, low, 0);
+	uint64_t high = dest << 24, value = low;
+
+	CHECK(vmachine_mmio(&m, from, VPLAT_LAPIC_BASE + VLAPIC_REG_ICR_HIGH, 4, true, &high, 0));
+	CHECK(vmachine_mmio(&m, from, VPLAT_LAPIC_BASE + VLAPIC_REG_ICR_LOW, 4, true, &value, 0));
 	vmachine_update(&m, 1);
 }
 
@@ -342,6 +345,145 @@ static void test_logical_and_lowest_priority(void)
 	CHECK_EQ(v >> 24, 2);
 }
 
+/* vmachine_update skips its work when no register changed and no device event is due. Two
+ * machines take the same random stream of guest accesses, interrupt acknowledgements and time
+ * steps, one with the skip and one updating fully every time: every interrupt, NMI, start-up
+ * message, kick and next event must come out the same. */
+static struct vmachine twin[2];
+static uint32_t rng_state = 1;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state = rng_state * 1664525u + 1013904223u;
+	return (rng_state >> 8) % n;
+}
+
+static void both_io(uint16_t port, unsigned size, bool in, uint32_t value, uint64_t now)
+{
+	enum vplat_event ev[2];
+	uint32_t v[2] = { value, value };
+
+	for (int k = 0; k < 2; k++)
+		vmachine_io(&twin[k], port, size, in, &v[k], now, &ev[k]);
+	CHECK_EQ(v[0], v[1]);
+	CHECK_EQ(ev[0], ev[1]);
+}
+
+static void both_mmio(unsigned vcpu, uint64_t gpa, bool write, uint32_t value, uint64_t now)
+{
+	uint64_t v[2] = { value, value };
+
+	for (int k = 0; k < 2; k++)
+		vmachine_mmio(&twin[k], vcpu, gpa, 4, write, &v[k], now);
+	CHECK_EQ(v[0], v[1]);
+}
+
+static void test_update_skip_changes_nothing(void)
+{
+	static const uint16_t rtc_regs[] = { 0x0a, 0x0b, 0x0c };
+	uint64_t now = 0;
+
+	for (int k = 0; k < 2; k++) {
+		vmachine_init(&twin[k], 2, TSC_HZ, 25000000, 1700000000ull, 0, 64ull << 20, 0);
+		twin[k].always_update = k == 1;
+	}
+	uint32_t kinds = 0xffff; /* the access kinds of this phase: quiet spells in some phases */
+
+	for (unsigned step = 0; step < 200000; step++) {
+		unsigned vcpu = rnd(2), kind = rnd(16);
+		uint64_t lapic = VPLAT_LAPIC_BASE;
+
+		if (step % 2000 == 0)
+			kinds = rnd(0x10000) | 0xe00f; /* time, IPIs and the entry path always */
+		if (!(kinds & (1u << kind)))
+			continue;
+		switch (kind) {
+		case 0: case 1: case 2: case 3:
+			now += rnd(4) == 0 ? rnd(3 * MS) : rnd(MS / 50);
+			break;
+		case 4: /* PIT channel 0: mode 0, 2 or 3 with a random divisor */
+			both_io(0x43, 1, false, 0x30 | (rnd(3) == 0 ? 0 : rnd(2) ? 4 : 6), now);
+			both_io(0x40, 1, false, rnd(256), now);
+			both_io(0x40, 1, false, rnd(8), now);
+			break;
+		case 5: /* RTC: rate and interrupt enables, or a read of register C */
+			both_io(VPLAT_RTC_INDEX, 1, false, rtc_regs[rnd(3)], now);
+			if (rnd(2))
+				both_io(VPLAT_RTC_DATA, 1, true, 0, now);
+			else
+				both_io(VPLAT_RTC_DATA, 1, false, rnd(256) & 0x7f, now);
+			break;
+		case 6: /* PM: timer interrupt enable, status read or clear */
+			both_io(VPLAT_PM1A_EVT_BLK + 2, 2, false, rnd(2), now);
+			both_io(VPLAT_PM1A_EVT_BLK, 2, rnd(2), rnd(2) ? 1 : 0xffff, now);
+			break;
+		case 7: /* LAPIC timer: mode, vector, count */
+			both_mmio(vcpu, lapic + VLAPIC_REG_SVR, true, 0x1ff, now);
+			both_mmio(vcpu, lapic + VLAPIC_REG_LVT_TIMER, true,
+				  (0x40 + rnd(64)) | (rnd(3) << 17) | (rnd(5) == 0 ? VLAPIC_LVT_MASKED : 0), now);
+			both_mmio(vcpu, lapic + VLAPIC_REG_TIMER_INITIAL, true, rnd(200000), now);
+			break;
+		case 8: {
+			uint64_t deadline = now + rnd(2 * MS);
+
+			for (int k = 0; k < 2; k++)
+				vmachine_msr_write(&twin[k], vcpu, 0x6e0, deadline, now);
+			break;
+		}
+		case 9:
+			both_mmio(vcpu, lapic + VLAPIC_REG_EOI, true, 0, now);
+			break;
+		case 10: { /* an I/O APIC pin: vector, edge or level, masked or not, to vCPU 0 or 1 */
+			unsigned pin = rnd(16);
+
+			both_mmio(0, VPLAT_IOAPIC_BASE, true, 0x10 + 2 * pin, now);
+			both_mmio(0, VPLAT_IOAPIC_BASE + 0x10, true,
+				  (0x50 + rnd(32)) | (rnd(2) << 15) | (rnd(4) == 0 ? 1u << 16 : 0), now);
+			both_mmio(0, VPLAT_IOAPIC_BASE, true, 0x11 + 2 * pin, now);
+			both_mmio(0, VPLAT_IOAPIC_BASE + 0x10, true, rnd(2) << 24, now);
+			break;
+		}
+		case 11: { /* a line of the ISA bus goes up or down (the UART's, say) */
+			unsigned irq = rnd(16);
+			bool level = rnd(2);
+
+			for (int k = 0; k < 2; k++)
+				vmachine_set_isa_irq(&twin[k], irq, level);
+			break;
+		}
+		case 14: /* an IPI: fixed or NMI to the other vCPU */
+			both_mmio(vcpu, lapic + VLAPIC_REG_ICR_HIGH, true, (1u - vcpu) << 24, now);
+			both_mmio(vcpu, lapic + VLAPIC_REG_ICR_LOW, true,
+				  (0x60 + rnd(32)) | (rnd(6) == 0 ? APIC_DM_NMI << 8 : 0), now);
+			break;
+		case 12:
+			for (int k = 0; k < 2; k++)
+				vmachine_set_cr8(&twin[k], vcpu, (uint8_t)(step % 16));
+			break;
+		default: /* the entry path: take what is pending, as vcpu_deliver_interrupts does */
+			for (int k = 0; k < 2; k++)
+				vmachine_update(&twin[k], now);
+			CHECK_EQ(vmachine_take_kicks(&twin[0]), vmachine_take_kicks(&twin[1]));
+			CHECK_EQ(vmachine_take_nmi(&twin[0], vcpu), vmachine_take_nmi(&twin[1], vcpu));
+			for (unsigned c = 0; c < 2; c++) {
+				int v0 = vmachine_pending_vector(&twin[0], c), v1 = vmachine_pending_vector(&twin[1], c);
+
+				CHECK_EQ(v0, v1);
+				CHECK_EQ(vmachine_next_event(&twin[0], c), vmachine_next_event(&twin[1], c));
+				if (v0 >= 0 && rnd(2))
+					CHECK_EQ(vmachine_ack(&twin[0], c, v0, now), vmachine_ack(&twin[1], c, v1, now));
+			}
+			break;
+		}
+		if (test_any_failed)
+			return;
+	}
+	CHECK(twin[0].irqs_injected > 100);
+	CHECK_EQ(twin[0].irqs_injected, twin[1].irqs_injected);
+	CHECK_EQ(twin[0].timer_irqs, twin[1].timer_irqs);
+	CHECK_EQ(twin[0].pit_irqs, twin[1].pit_irqs);
+}
+
 int main(void)
 {
 	RUN_TEST(test_pit_through_ioapic_pin2);
@@ -354,5 +496,6 @@ int main(void)
 	RUN_TEST(test_init_sipi_start_up);
 	RUN_TEST(test_ipis_stay_in_the_guest);
 	RUN_TEST(test_logical_and_lowest_priority);
+	RUN_TEST(test_update_skip_changes_nothing);
 	return test_any_failed;
 }
