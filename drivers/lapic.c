@@ -137,6 +137,11 @@ void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 	lapic_icr(apic_id, ICR_FIXED | vector);
 }
 
+void lapic_send_nmi(uint32_t apic_id)
+{
+	lapic_icr(apic_id, ICR_NMI);
+}
+
 void lapic_send_nmi_all_others(void)
 {
 	lapic_icr(0, ICR_NMI | ICR_ALL_BUT_SELF);

@@ -20,6 +20,8 @@ void lapic_eoi(void);
 /* INIT, then two start-up IPIs for the page at vector << 12 (SDM Vol. 3A 8.4.4.1). delay_us waits. */
 void lapic_start_ap(uint32_t apic_id, uint8_t sipi_vector, void (*delay_us)(uint64_t));
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* An NMI to one CPU: it leaves a guest even one that runs with interrupts off (NMI exiting). */
+void lapic_send_nmi(uint32_t apic_id);
 void lapic_send_nmi_all_others(void);
 /* Periodic timer interrupt on vector every period_us, calibrated against the TSC. */
 void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_ms);

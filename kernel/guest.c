@@ -122,11 +122,17 @@ static void cpu_wake(unsigned cpu)
 		lapic_send_ipi(cpu_table[cpu]->apic_id, VECTOR_WAKEUP);
 }
 
-/* Every CPU of the guest looks at it again (and a vCPU running there exits). */
+/* Every CPU of the guest looks at it again now: an NMI takes a vCPU off even while it runs
+ * with interrupts off (an interrupt would wait for its IF in Bochs, SDM Vol. 3C 25.2 NMI
+ * exiting makes the NMI an exit whatever the guest's state); an idle CPU wakes from it. */
 static void guest_wake_cpu(const struct guest *g)
 {
-	for (unsigned i = 0; i < g->nr_vcpus; i++)
-		cpu_wake(g->vcpus[i]->cpu);
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		unsigned cpu = g->vcpus[i]->cpu;
+
+		if (cpu != this_cpu_id() && cpu_table[cpu] && percpu_ready)
+			lapic_send_nmi(cpu_table[cpu]->apic_id);
+	}
 }
 
 /* @pre the vCPU's run-queue lock is held */
@@ -580,6 +586,10 @@ bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout
 	while (!done(g) && waited < timeout_us) {
 		delay_us(50);
 		waited += 50;
+		/* Again each millisecond: an NMI that came just before a VM entry found the CPU in
+		 * its run loop, after it had looked at the request */
+		if (waited % 1000 == 0)
+			guest_wake_cpu(g);
 	}
 	return done(g);
 }

@@ -85,6 +85,9 @@ struct vcpu {
 	uint8_t cr8;                 /* the guest's task priority (CR8), never the host's TPR */
 	uint64_t wake_tsc;           /* halted with interrupts on: its platform's next event */
 	uint64_t timer_due;          /* TSC at which its VMX-preemption timer fires (vmx_arm_preemption_timer) */
+	/* Fast exits left before the fast path looks at the TSC: the preemption timer counts only
+	 * while the guest runs, so a guest that mostly exits would hold its CPU far past timer_due */
+	uint8_t fast_budget;
 	uint64_t switches;  /* times the scheduler put it on its CPU */
 	/* Guest state outside the GPRs, read from the VMCS when it leaves its CPU, at most one poll
 	 * step old while it runs (kernel/guest.c vcpu_run_slice). */

@@ -78,8 +78,11 @@ void trap_handle(struct trap_frame *f)
 		host_interrupt((unsigned)f->vector);
 		return;
 	}
-	if (f->vector == 2 && panic_in_progress())
-		halt_forever();
+	if (f->vector == 2) {
+		if (panic_in_progress())
+			halt_forever();
+		return; /* another CPU's kick (guest_wake_cpu): the run loop looks at its requests */
+	}
 
 	log_err("CPU exception %lu: %s, error code 0x%lx", f->vector, trap_name(f->vector),
 		f->error_code);

@@ -314,6 +314,26 @@ static inline void cpu_idle_wait(void)
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
+/* An IRET to the next instruction: it ends the blocking of NMIs that an NMI-caused VM exit
+ * leaves in effect, without running a handler on the NMI's IST stack (Xen's enable_nmis). */
+static inline void nmi_unblock(void)
+{
+	uint64_t tmp;
+
+	__asm__ volatile("movq %%rsp, %0\n\t"
+			 "pushq $0x10\n\t" /* SS: GDT_DATA */
+			 "pushq %0\n\t"
+			 "pushfq\n\t"
+			 "pushq $0x08\n\t" /* CS: GDT_CODE64 */
+			 "leaq 1f(%%rip), %0\n\t"
+			 "pushq %0\n\t"
+			 "iretq\n"
+			 "1:"
+			 : "=&r"(tmp)
+			 :
+			 : "memory", "cc");
+}
+
 /* Lets pending interrupts in for one instruction boundary. */
 static inline void irq_window(void)
 {

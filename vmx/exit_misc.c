@@ -251,6 +251,9 @@ enum exit_action exit_exception_nmi(struct vcpu *vcpu, const struct vmx_exit *ex
 	if (((info >> 8) & 7) == 2) {
 		if (panic_in_progress())
 			halt_forever(); /* the panicking CPU stops the others with NMIs */
+		/* A kick from another CPU (guest_wake_cpu): NMIs stay blocked until an IRET, which
+		 * the host's handler ends with; then the run loop looks at what the kick was for. */
+		nmi_unblock();
 		return EXIT_RESUME;
 	}
 	if ((info & 0xff) == VECTOR_MC)

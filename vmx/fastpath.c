@@ -8,6 +8,7 @@
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
 #include "kernel/hypercall.h"
+#include "kernel/x86.h"
 
 /* The reasons handled here. All but the last two are caused by an instruction, so no event
  * delivery was under way (no IDT-vectoring information, SDM Vol. 3C 27.2.4). */
@@ -78,8 +79,9 @@ int vmx_exit_vmcall_leaf(struct vcpu *vcpu)
 {
 	uint64_t *gpr = vcpu->regs.gpr;
 
-	/* HC_NOP from ring 0 (SS.DPL is the CPL, SDM Vol. 3A 5.5); the rest: exit_vmcall */
-	if (vcpu->guest->vm || (uint32_t)gpr[GPR_RAX] != HC_NOP ||
+	/* HC_NOP from ring 0 (SS.DPL is the CPL, SDM Vol. 3A 5.5); the rest, and every
+	 * FAST_BUDGET-th exit (fast_resume looks at the TSC then): exit_vmcall */
+	if (vcpu->guest->vm || (uint32_t)gpr[GPR_RAX] != HC_NOP || --vcpu->fast_budget == 0 ||
 	    ((vmread_unchecked(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3))
 		return 0;
 	gpr[GPR_RAX] = 0;
@@ -89,10 +91,32 @@ int vmx_exit_vmcall_leaf(struct vcpu *vcpu)
 	return 1;
 }
 
-/* Resumes the guest: first what its platform has for it now (vmx/inject.c). */
+/* Resumes the guest: first what its platform has for it now (vmx/inject.c). The run loop takes
+ * over for what the console asked meanwhile (its NMI kick may have come while this exit was
+ * being handled, where it ends nothing) and, every FAST_BUDGET exits, when the guest has left
+ * running or the TSC has passed when its preemption timer was to fire: that timer counts only
+ * guest time (SDM Vol. 3C 25.5.1), so a guest that exits all the time would hold its CPU. */
 static inline int fast_resume(struct vcpu *vcpu)
 {
-	if (vcpu->guest->vm)
+	struct guest *g = vcpu->guest;
+
+	if (__builtin_expect(g->request != GUEST_REQUEST_NONE, 0)) {
+		vcpu->context.fast_action = EXIT_RESUME;
+		return 0;
+	}
+	/* Spent: also when a leaf found it spent and came here with 0 */
+	if (__builtin_expect(__builtin_sub_overflow(vcpu->fast_budget, 1, &vcpu->fast_budget), 0)) {
+		vcpu->fast_budget = FAST_BUDGET;
+		if (g->state != GUEST_RUNNING) {
+			vcpu->context.fast_action = EXIT_RESUME;
+			return 0;
+		}
+		if (rdtsc() >= vcpu->timer_due) {
+			vcpu->context.fast_action = EXIT_TIMER;
+			return 0;
+		}
+	}
+	if (g->vm)
 		vcpu_deliver_interrupts(vcpu);
 	return 1;
 }

@@ -7,6 +7,10 @@
 
 struct vcpu;
 
+/* Fast exits between two looks at the TSC (struct vcpu fast_budget): a slice runs over by at
+ * most this many exits' handling */
+#define FAST_BUDGET 64
+
 /* Blocking by STI and by MOV SS in the guest interruptibility state, SDM Vol. 3C 24.4.2 */
 #define INTERRUPTIBILITY_STI_MOVSS 3
 

@@ -95,6 +95,9 @@ vmx_exit_stub:
 	movq VCPU_GUEST(%rdi), %rbx
 	cmpq $0, GUEST_VM(%rbx)
 	jne .Lcpuid_miss
+	/* Every FAST_BUDGET-th fast exit goes through C, which looks at the TSC (fast_resume) */
+	decb VCPU_FAST_BUDGET(%rdi)
+	jz .Lcpuid_miss
 	/* The slot's offset: cpuid_cache_slot(leaf, subleaf) << CPUID_CACHE_ENTRY_SHIFT */
 	movl %eax, %ebx
 	shrl $28, %ebx
