@@ -125,16 +125,12 @@ enum exit_action exit_advance(struct vcpu *vcpu, const struct vmx_exit *exit)
 	return EXIT_ADVANCE;
 }
 
-enum exit_action vmx_handle_exit(struct vcpu *vcpu)
+enum exit_action vmx_handle_exit_full(struct vcpu *vcpu)
 {
 	struct vmx_exit exit;
 	exit_handler_fn handler = NULL;
 	enum exit_action action;
-	int fast_action = fastpath_take_action(vcpu);
 
-	/* Handled, counted and decided by the fast path already (vmx/fastpath.c) */
-	if (fast_action >= 0)
-		return (enum exit_action)fast_action;
 	exit.full_reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
 	exit.reason = exit.full_reason & 0xffff;
 	exit.qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);

@@ -35,7 +35,19 @@ extern struct exit_policy exit_policy;
 
 int exit_policy_init(void);
 /* Decodes the exit, counts it, runs its handler. */
-enum exit_action vmx_handle_exit(struct vcpu *vcpu);
+enum exit_action vmx_handle_exit_full(struct vcpu *vcpu);
+
+/* What follows a VM exit: what the fast path decided already (vmx/fastpath.c: handled and
+ * counted there, a yield, the timer), else the full path. */
+static inline enum exit_action vmx_handle_exit(struct vcpu *vcpu)
+{
+	int action = vcpu->context.fast_action;
+
+	if (action < 0)
+		return vmx_handle_exit_full(vcpu);
+	vcpu->context.fast_action = -1;
+	return (enum exit_action)action;
+}
 
 /* Interrupts of the guest's virtual platform (vmx/inject.c): injects the highest one the guest
  * can take now, or asks for an interrupt window. Called before every VM entry. */

@@ -18,14 +18,6 @@
 		      (1ull << EXIT_REASON_INTERRUPT_WINDOW) | (1ull << EXIT_REASON_PREEMPTION_TIMER))
 _Static_assert(EXIT_REASON_PREEMPTION_TIMER < 64, "FAST_REASONS is a 64-bit set");
 
-int fastpath_take_action(struct vcpu *vcpu)
-{
-	int action = vcpu->context.fast_action;
-
-	vcpu->context.fast_action = -1;
-	return action;
-}
-
 /* Emulated: skip the instruction; that ends STI/MOV-SS blocking, SDM Vol. 3C 26.4.1.2 */
 static inline void fast_advance(uint64_t rip, uint32_t length)
 {
@@ -142,6 +134,14 @@ int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason)
 	/* An entry failure (bit 31) or a reason not listed: the full path */
 	if (full_reason >= 64 || !((FAST_REASONS >> full_reason) & 1))
 		return 0;
+	/* The timer: counted and left to the run loop, with nothing to read but what its delivery
+	 * may have interrupted (it comes between instructions, perhaps right after an injection) */
+	if (full_reason == EXIT_REASON_PREEMPTION_TIMER) {
+		fast_count(vcpu, full_reason, 0);
+		vcpu_reinject_vectoring();
+		vcpu->context.fast_action = EXIT_TIMER;
+		return 0;
+	}
 	exit.full_reason = full_reason;
 	exit.reason = full_reason;
 	exit.guest_rip = vmread_unchecked(VMCS_GUEST_RIP);

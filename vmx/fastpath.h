@@ -23,7 +23,5 @@ struct vcpu;
  * (vmx_handle_exit then runs the full path, or returns the action decided here). */
 __attribute__((no_caller_saved_registers)) int vmx_exit_vmcall_leaf(struct vcpu *vcpu);
 int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason);
-/* The action the fast path left for the run loop, or -1 when the exit is the full path's. */
-int fastpath_take_action(struct vcpu *vcpu);
 
 #endif
