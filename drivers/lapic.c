@@ -77,7 +77,7 @@ static void lapic_icr(uint32_t dest, uint32_t low)
 			break;
 }
 
-bool lapic_x2apic_supported(void)
+__attribute__((cold)) bool lapic_x2apic_supported(void)
 {
 	struct cpuid_regs r;
 
@@ -86,7 +86,7 @@ bool lapic_x2apic_supported(void)
 }
 
 /* xAPIC to x2APIC: set EXTD while EN stays set, SDM Vol. 3A 10.12.5 */
-void lapic_enable_x2apic(void)
+__attribute__((cold)) void lapic_enable_x2apic(void)
 {
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE) | APIC_BASE_ENABLE;
 
@@ -96,7 +96,7 @@ void lapic_enable_x2apic(void)
 	apic_mode_read = true;
 }
 
-void lapic_init(void)
+__attribute__((cold)) void lapic_init(void)
 {
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
 
@@ -122,7 +122,7 @@ void lapic_eoi(void)
 	lapic_write(REG_EOI, 0);
 }
 
-void lapic_start_ap(uint32_t apic_id, uint8_t sipi_vector, void (*delay_us)(uint64_t))
+__attribute__((cold)) void lapic_start_ap(uint32_t apic_id, uint8_t sipi_vector, void (*delay_us)(uint64_t))
 {
 	lapic_icr(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
 	delay_us(10000);
@@ -142,13 +142,13 @@ void lapic_send_nmi(uint32_t apic_id)
 	lapic_icr(apic_id, ICR_NMI);
 }
 
-void lapic_send_nmi_all_others(void)
+__attribute__((cold)) void lapic_send_nmi_all_others(void)
 {
 	lapic_icr(0, ICR_NMI | ICR_ALL_BUT_SELF);
 }
 
 /* The APIC timer's clock is model-specific (SDM Vol. 3A 10.5.4): measure it against the TSC. */
-void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_ms)
+__attribute__((cold)) void lapic_timer_periodic(uint8_t vector, uint64_t period_us, uint64_t tsc_per_ms)
 {
 	uint64_t start, window = tsc_per_ms / 10; /* 100 us */
 	uint32_t counted, per_us;

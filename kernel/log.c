@@ -56,7 +56,7 @@ static void console_emit(char c)
 	mid_line = c != '\n';
 }
 
-void log_grow_queue(char *buf, uint64_t size)
+__attribute__((cold)) void log_grow_queue(char *buf, uint64_t size)
 {
 	spin_lock(&log_lock);
 	for (uint64_t pos = txq_tail; pos < txq_head; pos++)
@@ -103,7 +103,7 @@ bool log_drain(void)
 	return queued;
 }
 
-void log_flush(void)
+__attribute__((cold)) void log_flush(void)
 {
 	spin_lock(&log_lock);
 	log_notice(true); /* the last count, before power-off or reset */
@@ -113,7 +113,7 @@ void log_flush(void)
 }
 
 /* For panics and exceptions: the lock holder may be the CPU that died. */
-void log_flush_unlocked(void)
+__attribute__((cold)) void log_flush_unlocked(void)
 {
 	txq_drain((size_t)-1, true);
 	uart_wait_idle();
@@ -149,7 +149,7 @@ bool log_take_prompt_damage(void)
 	return __atomic_exchange_n(&prompt_damaged, false, __ATOMIC_ACQ_REL);
 }
 
-void log_vprintf(enum log_level level, const char *fmt, va_list ap)
+__attribute__((cold)) void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const level_prefix[] = { "", "warning: ", "error: " };
 
@@ -161,7 +161,7 @@ void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 	spin_unlock(&log_lock);
 }
 
-void log_printf(enum log_level level, const char *fmt, ...)
+__attribute__((cold)) void log_printf(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -221,7 +221,7 @@ void log_guest_line(const char *guest_name, const char *text, size_t len)
 	spin_unlock(&log_lock);
 }
 
-size_t log_ring_copy(char *buf, size_t size)
+__attribute__((cold)) size_t log_ring_copy(char *buf, size_t size)
 {
 	size_t n, start;
 

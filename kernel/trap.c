@@ -19,24 +19,29 @@ struct __attribute__((packed)) idt_gate {
 };
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-/* kernel/trap_entry.S: vectors 0-31 16 bytes apart, 32-255 8 bytes apart. */
-extern const char trap_exception_stubs[], trap_interrupt_stubs[];
+extern const char trap_stubs[]; /* kernel/trap_entry.S */
 
-static const char *const exception_names[32] = {
-	"divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)", "overflow (#OF)",
-	"bound range exceeded (#BR)", "invalid opcode (#UD)", "device not available (#NM)",
-	"double fault (#DF)", "coprocessor segment overrun", "invalid TSS (#TS)",
-	"segment not present (#NP)", "stack-segment fault (#SS)", "general protection (#GP)",
-	"page fault (#PF)", "reserved 15", "x87 floating-point error (#MF)", "alignment check (#AC)",
-	"machine check (#MC)", "SIMD floating-point (#XM)", "virtualization exception (#VE)",
-	"control protection (#CP)", "reserved 22", "reserved 23", "reserved 24", "reserved 25",
-	"reserved 26", "reserved 27", "hypervisor injection (#HV)", "VMM communication (#VC)",
-	"security exception (#SX)", "reserved 31",
-};
+/* Exception names by vector (SDM Vol. 3A 6.3.1), one after the other: a fault looks one up. */
+static const char exception_names[] =
+	"divide error (#DE)\0debug (#DB)\0NMI\0breakpoint (#BP)\0overflow (#OF)\0"
+	"bound range exceeded (#BR)\0invalid opcode (#UD)\0device not available (#NM)\0"
+	"double fault (#DF)\0coprocessor segment overrun\0invalid TSS (#TS)\0"
+	"segment not present (#NP)\0stack-segment fault (#SS)\0general protection (#GP)\0"
+	"page fault (#PF)\0reserved 15\0x87 floating-point error (#MF)\0alignment check (#AC)\0"
+	"machine check (#MC)\0SIMD floating-point (#XM)\0virtualization exception (#VE)\0"
+	"control protection (#CP)\0reserved 22\0reserved 23\0reserved 24\0reserved 25\0"
+	"reserved 26\0reserved 27\0hypervisor injection (#HV)\0VMM communication (#VC)\0"
+	"security exception (#SX)\0reserved 31";
 
 const char *trap_name(uint64_t vector)
 {
-	return vector < 32 ? exception_names[vector] : "external interrupt";
+	const char *name = exception_names;
+
+	if (vector >= 32)
+		return "external interrupt";
+	while (vector--)
+		name += strlen(name) + 1;
+	return name;
 }
 
 void host_interrupt(unsigned vector)
@@ -52,8 +57,8 @@ void host_interrupt(unsigned vector)
 void trap_init(void)
 {
 	for (unsigned v = 0; v < 256; v++) {
-		uint64_t addr = v < 32 ? (uint64_t)&trap_exception_stubs[16 * v]
-				       : (uint64_t)&trap_interrupt_stubs[8 * (v - 32)];
+		uint64_t addr = (uint64_t)&trap_stubs[v / TRAP_STUB_GROUP * TRAP_STUB_GROUP_BYTES +
+						      v % TRAP_STUB_GROUP * 4];
 
 		idt[v].offset_low = (uint16_t)addr;
 		idt[v].selector = GDT_CODE64;

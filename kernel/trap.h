@@ -2,9 +2,13 @@
 #ifndef CLOISON_TRAP_H
 #define CLOISON_TRAP_H
 
-#include <stdint.h>
-
 #define TRAP_IST_CRITICAL 1 /* IST slot for NMI, #DF and #MC */
+/* kernel/trap_entry.S: 4-byte stubs, TRAP_STUB_GROUP of them in each TRAP_STUB_GROUP_BYTES */
+#define TRAP_STUB_GROUP 29
+#define TRAP_STUB_GROUP_BYTES 128
+
+#ifndef __ASSEMBLY__
+#include <stdint.h>
 
 /* Saved by kernel/trap_entry.S, lowest address first. */
 struct trap_frame {
@@ -22,4 +26,5 @@ void trap_load_idt(void);
 void trap_handle(struct trap_frame *frame);
 const char *trap_name(uint64_t vector);
 
+#endif /* __ASSEMBLY__ */
 #endif

@@ -65,7 +65,7 @@ void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_
 	vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFO, info);
 }
 
-void vcpu_dump(struct vcpu *vcpu)
+__attribute__((cold)) void vcpu_dump(struct vcpu *vcpu)
 {
 	const uint64_t *r = vcpu->regs.gpr;
 
@@ -79,7 +79,7 @@ void vcpu_dump(struct vcpu *vcpu)
 		 vmcs_read(VMCS_GUEST_SS_SELECTOR), vmcs_read(VMCS_GUEST_IA32_EFER), vcpu->exits_total);
 }
 
-static enum exit_action exit_triple_fault(struct vcpu *vcpu, const struct vmx_exit *exit)
+__attribute__((cold)) static enum exit_action exit_triple_fault(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	guest_crash(vcpu->guest, "triple fault at rip 0x%lx (the guest could not deliver an exception)",
 		    exit->guest_rip);
@@ -104,7 +104,7 @@ static enum exit_action exit_ept_violation(struct vcpu *vcpu, const struct vmx_e
 	return EXIT_STOPPED;
 }
 
-static enum exit_action exit_ept_misconfig(struct vcpu *vcpu, const struct vmx_exit *exit)
+__attribute__((cold)) static enum exit_action exit_ept_misconfig(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	guest_stop(vcpu->guest, "EPT misconfiguration at guest-physical 0x%lx, rip 0x%lx",
 		   vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS), exit->guest_rip);

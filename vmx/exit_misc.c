@@ -42,7 +42,7 @@ enum exit_action exit_hlt(struct vcpu *vcpu, const struct vmx_exit *exit)
 
 /* RDPMC: no virtual PMU (CPUID leaf 0xA is empty), so the counters every guest shares stay
  * out of reach: #GP as on a CPU whose counters do not exist, SDM Vol. 2B RDPMC. */
-enum exit_action exit_rdpmc(struct vcpu *vcpu, const struct vmx_exit *exit)
+__attribute__((cold)) enum exit_action exit_rdpmc(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	(void)vcpu;
 	(void)exit;
@@ -52,7 +52,7 @@ enum exit_action exit_rdpmc(struct vcpu *vcpu, const struct vmx_exit *exit)
 
 /* A machine check is the host's: the guest it interrupted is stopped, never handed the #MC
  * (SDM Vol. 3C 26.8 for checks during entry, 25.2 with the exception bitmap). */
-enum exit_action exit_machine_check(struct vcpu *vcpu, const struct vmx_exit *exit)
+__attribute__((cold)) enum exit_action exit_machine_check(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	vcpu_dump(vcpu);
 	guest_stop(vcpu->guest, "machine check while it ran (rip 0x%lx): stopped, state not trusted",
@@ -218,7 +218,7 @@ enum exit_action exit_cr_access(struct vcpu *vcpu, const struct vmx_exit *exit)
 }
 
 /* VMX instructions in a guest: CPUID says there is no VMX, so they are undefined opcodes. */
-enum exit_action exit_vmx_instruction(struct vcpu *vcpu, const struct vmx_exit *exit)
+__attribute__((cold)) enum exit_action exit_vmx_instruction(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	(void)exit;
 	(void)vcpu;

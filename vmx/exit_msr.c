@@ -45,7 +45,7 @@ static void msr_bitmap_allow(uint8_t *bitmap, uint32_t msr, bool read, bool writ
 		bitmap[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
-int exit_policy_init(void)
+__attribute__((cold)) int exit_policy_init(void)
 {
 	uint8_t *msr_bitmap;
 

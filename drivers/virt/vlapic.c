@@ -266,7 +266,7 @@ static void timer_rebase(struct vlapic *v, uint64_t now)
 	v->timer_periods = 0;
 }
 
-static void reset_registers(struct vlapic *v)
+__attribute__((cold)) static void reset_registers(struct vlapic *v)
 {
 	v->tpr = v->ppr = 0;
 	v->ldr = vlapic_x2apic(v) ? x2apic_ldr(v->apic_id) : 0;
@@ -287,7 +287,7 @@ static void reset_registers(struct vlapic *v)
 	v->timer_start_count = 0;
 }
 
-void vlapic_init(struct vlapic *v, uint32_t apic_id, bool bsp, uint64_t tsc_hz, uint64_t timer_hz)
+__attribute__((cold)) void vlapic_init(struct vlapic *v, uint32_t apic_id, bool bsp, uint64_t tsc_hz, uint64_t timer_hz)
 {
 	memset(v, 0, sizeof(*v));
 	v->apic_id = apic_id;
@@ -300,7 +300,7 @@ void vlapic_init(struct vlapic *v, uint32_t apic_id, bool bsp, uint64_t tsc_hz, 
 	reset_registers(v);
 }
 
-void vlapic_init_signal(struct vlapic *v)
+__attribute__((cold)) void vlapic_init_signal(struct vlapic *v)
 {
 	reset_registers(v);
 	v->init_pending = v->nmi_pending = v->extint_pending = false;
@@ -653,7 +653,7 @@ int vlapic_msr_write(struct vlapic *v, uint32_t msr, uint64_t value, uint64_t no
 }
 
 /* Legal IA32_APIC_BASE transitions: xAPIC <-> disabled <-> x2APIC, xAPIC -> x2APIC, 11.12.5 */
-int vlapic_set_base(struct vlapic *v, uint64_t value)
+__attribute__((cold)) int vlapic_set_base(struct vlapic *v, uint64_t value)
 {
 	uint64_t reserved = 0x2ffull | (v->maxphyaddr < 64 ? ~0ull << v->maxphyaddr : 0);
 	bool en = value & VLAPIC_BASE_EN, x2 = value & VLAPIC_BASE_EXTD;

@@ -9,7 +9,7 @@
 #define LAPIC_PAGE 0x1000u
 #define IOAPIC_WINDOW 0x100u /* IOREGSEL, IOWIN, EOI: the 82093AA's decoded range */
 
-void vmachine_init(struct vmachine *m, unsigned nr_vcpus, uint64_t tsc_hz, uint64_t apic_timer_hz,
+__attribute__((cold)) void vmachine_init(struct vmachine *m, unsigned nr_vcpus, uint64_t tsc_hz, uint64_t apic_timer_hz,
 		   uint64_t unix_time, uint64_t now, uint64_t ram_below_4g, uint64_t ram_above_4g)
 {
 	memset(m, 0, sizeof(*m));
