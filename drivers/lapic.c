@@ -166,7 +166,7 @@ __attribute__((cold)) void lapic_timer_periodic(uint8_t vector, uint64_t period_
 	lapic_write(REG_TIMER_INITIAL, (uint32_t)(per_us * period_us));
 }
 
-bool lapic_tsc_deadline_supported(void)
+__attribute__((cold)) bool lapic_tsc_deadline_supported(void)
 {
 	static int supported = -1;
 	struct cpuid_regs r;
@@ -178,7 +178,7 @@ bool lapic_tsc_deadline_supported(void)
 	return supported;
 }
 
-void lapic_timer_deadline(uint8_t vector, uint64_t deadline)
+__attribute__((cold)) void lapic_timer_deadline(uint8_t vector, uint64_t deadline)
 {
 	uint32_t lvt = lapic_read(REG_LVT_TIMER);
 

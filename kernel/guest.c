@@ -34,20 +34,20 @@ unsigned guest_count;
 /* Guests in GUEST_SCRUBBING per CPU, so that the run loop looks for scrub work only when there is some */
 static unsigned scrubs_pending[MAX_CPUS];
 
-static void *ept_table_alloc(void *ctx, uint64_t *phys)
+__attribute__((cold)) static void *ept_table_alloc(void *ctx, uint64_t *phys)
 {
 	(void)ctx;
 	*phys = page_alloc_phys();
 	return (void *)*phys;
 }
 
-static void *ept_table_virt(void *ctx, uint64_t phys)
+__attribute__((cold)) static void *ept_table_virt(void *ctx, uint64_t phys)
 {
 	(void)ctx;
 	return (void *)phys; /* identity map */
 }
 
-static void ept_table_free(void *ctx, uint64_t phys)
+__attribute__((cold)) static void ept_table_free(void *ctx, uint64_t phys)
 {
 	(void)ctx;
 	page_free_phys(phys);
@@ -59,7 +59,7 @@ static const struct ept_mm ept_host_mm = {
 	.free = ept_table_free,
 };
 
-static int guest_load(struct guest *g)
+__attribute__((cold)) static int guest_load(struct guest *g)
 {
 	const void *image = (const void *)g->image->start;
 	size_t image_size = g->image->end - g->image->start;
@@ -216,7 +216,7 @@ bool guest_gpa_to_hpa(const struct guest *g, uint64_t gpa, uint64_t len, uint64_
 	return false;
 }
 
-uint64_t guest_run_ticks(const struct guest *g)
+__attribute__((cold)) uint64_t guest_run_ticks(const struct guest *g)
 {
 	uint64_t sum = 0;
 
@@ -225,7 +225,7 @@ uint64_t guest_run_ticks(const struct guest *g)
 	return sum;
 }
 
-uint64_t guest_exits(const struct guest *g)
+__attribute__((cold)) uint64_t guest_exits(const struct guest *g)
 {
 	uint64_t sum = 0;
 
@@ -279,7 +279,7 @@ static bool guest_scrub_some(unsigned cpu)
 
 /* Until g's scrub is over: done here when g belongs to this CPU (its run loop is not inside a step:
  * this runs between steps, from the console tick or the loop itself), else waited for. */
-static int guest_scrub_wait(struct guest *g)
+__attribute__((cold)) static int guest_scrub_wait(struct guest *g)
 {
 	uint64_t limit = SCRUB_WAIT_US + g->ram_size / GiB * SCRUB_WAIT_US_PER_GIB, waited = 0;
 
@@ -306,7 +306,7 @@ static int guest_scrub_wait(struct guest *g)
 }
 
 /* Zeroes its RAM (unless the scrub did) and loads its image. */
-static int guest_prepare(struct guest *g)
+__attribute__((cold)) static int guest_prepare(struct guest *g)
 {
 	int err;
 
@@ -321,7 +321,7 @@ static int guest_prepare(struct guest *g)
 	return err;
 }
 
-static int guest_start_run(struct guest *g, bool at_boot)
+__attribute__((cold)) static int guest_start_run(struct guest *g, bool at_boot)
 {
 	int err;
 
@@ -374,14 +374,14 @@ static int guest_start_run(struct guest *g, bool at_boot)
 	return 0;
 }
 
-int guest_start(struct guest *g)
+__attribute__((cold)) int guest_start(struct guest *g)
 {
 	return guest_start_run(g, false);
 }
 
 /* One vCPU per CPU of its list, each on that CPU's run queue. A Multiboot kernel has no way to
  * start another processor, so only Linux guests may have several. */
-static int guest_create_vcpus(struct guest *g, const struct guest_config *gc)
+__attribute__((cold)) static int guest_create_vcpus(struct guest *g, const struct guest_config *gc)
 {
 	uint64_t mask = gc->cpu_mask;
 	unsigned n = 0;
@@ -424,7 +424,7 @@ static int guest_create_vcpus(struct guest *g, const struct guest_config *gc)
 	return 0;
 }
 
-static void guest_free_vcpus(struct guest *g)
+__attribute__((cold)) static void guest_free_vcpus(struct guest *g)
 {
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		sched_remove(&cpu_table[g->vcpus[i]->cpu]->runq, &g->vcpus[i]->sched);
@@ -434,7 +434,7 @@ static void guest_free_vcpus(struct guest *g)
 	g->nr_vcpus = 0;
 }
 
-int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
+__attribute__((cold)) int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
 		 const struct boot_module *const *modules, const struct boot_module *initrd)
 {
 	struct guest *g;
@@ -505,7 +505,7 @@ fail:
 	return err;
 }
 
-void guest_stop(struct guest *g, const char *fmt, ...)
+__attribute__((cold)) void guest_stop(struct guest *g, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -529,7 +529,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	guest_wake_cpu(g);
 }
 
-void guest_exit(struct guest *g, int code, const char *how)
+__attribute__((cold)) void guest_exit(struct guest *g, int code, const char *how)
 {
 	g->exited = true;
 	g->exit_code = code;
@@ -539,7 +539,7 @@ void guest_exit(struct guest *g, int code, const char *how)
 bool guest_power_off_when_idle;
 bool guest_console_prefixed = true;
 
-void guest_check_all_idle(void)
+__attribute__((cold)) void guest_check_all_idle(void)
 {
 	if (guest_any_active())
 		return;
@@ -548,7 +548,7 @@ void guest_check_all_idle(void)
 		platform_power_off(0);
 }
 
-bool guest_any_active(void)
+__attribute__((cold)) bool guest_any_active(void)
 {
 	for (unsigned i = 0; i < guest_count; i++)
 		if (guests[i].state == GUEST_RUNNING || guests[i].state == GUEST_PAUSED ||
@@ -578,7 +578,7 @@ void vcpu_save_state(struct vcpu *v)
 	v->saved.valid = true;
 }
 
-bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us)
+__attribute__((cold)) bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us)
 {
 	uint64_t waited = 0;
 
@@ -639,7 +639,7 @@ static uint64_t guest_timer_ticks(const struct vcpu *v, uint64_t now, uint64_t d
 
 /* The VMCS of a vCPU about to run: the boot state of its image for vCPU 0; an application
  * processor is set up when its SIPI comes (vcpu_take_start). */
-static int vcpu_setup(struct vcpu *v)
+__attribute__((cold)) static int vcpu_setup(struct vcpu *v)
 {
 	struct guest *g = v->guest;
 

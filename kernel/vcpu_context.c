@@ -131,7 +131,7 @@ void vcpu_context_switch(struct vcpu_context *from, const struct vcpu_context *t
 	context_load(from, to);
 }
 
-void vcpu_context_write_msr(struct vcpu_context *c, uint32_t msr, uint64_t value)
+__attribute__((cold)) void vcpu_context_write_msr(struct vcpu_context *c, uint32_t msr, uint64_t value)
 {
 	switch (msr) {
 	case MSR_IA32_STAR:

@@ -54,7 +54,7 @@ enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit)
 
 /* XSETBV, SDM Vol. 2C: CPL 0 and ECX = 0 only, and only XCR0 values the CPU model allows, or
  * #GP(0); the new XCR0 is part of the guest's switched context. */
-enum exit_action exit_xsetbv(struct vcpu *vcpu, const struct vmx_exit *exit)
+__attribute__((cold)) enum exit_action exit_xsetbv(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	uint64_t *gpr = vcpu->regs.gpr;
 	uint64_t value = (gpr[GPR_RDX] << 32) | (uint32_t)gpr[GPR_RAX];

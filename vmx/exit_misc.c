@@ -107,7 +107,7 @@ static void guest_gpr_write(struct vcpu *vcpu, unsigned reg, uint64_t value)
 
 /* With EPT and PAE paging, VM entry takes the PDPTEs from the VMCS, SDM Vol. 3C 26.3.2.4:
  * reload them whenever the hypervisor itself changes CR0, CR3 or CR4. */
-static void vcpu_load_pdptes(struct vcpu *vcpu)
+__attribute__((cold)) static void vcpu_load_pdptes(struct vcpu *vcpu)
 {
 	struct guest *g = vcpu->guest;
 	uint64_t cr0 = vmcs_read(VMCS_GUEST_CR0), cr4 = vmcs_read(VMCS_GUEST_CR4);
@@ -125,7 +125,7 @@ static void vcpu_load_pdptes(struct vcpu *vcpu)
 	}
 }
 
-static enum exit_action cr0_write(struct vcpu *vcpu, uint64_t value)
+__attribute__((cold)) static enum exit_action cr0_write(struct vcpu *vcpu, uint64_t value)
 {
 	uint64_t old = vmcs_read(VMCS_CR0_READ_SHADOW);
 	uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
@@ -151,7 +151,7 @@ static enum exit_action cr0_write(struct vcpu *vcpu, uint64_t value)
 	return EXIT_ADVANCE;
 }
 
-static enum exit_action cr4_write(struct vcpu *vcpu, uint64_t value)
+__attribute__((cold)) static enum exit_action cr4_write(struct vcpu *vcpu, uint64_t value)
 {
 	/* CPUID hides VMX, SMX, PKU and CET, and XSAVE where the CPU lacks it: setting their CR4
 	 * bits faults as on a CPU without them (SDM Vol. 3A 2.5), so PKRU and the CET state are
@@ -169,7 +169,7 @@ static enum exit_action cr4_write(struct vcpu *vcpu, uint64_t value)
 }
 
 /* Control-register-access exit qualification, SDM Vol. 3C 28.2.1 Table 28-3 */
-enum exit_action exit_cr_access(struct vcpu *vcpu, const struct vmx_exit *exit)
+__attribute__((cold)) enum exit_action exit_cr_access(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	unsigned cr = exit->qualification & 0xf;
 	unsigned type = (exit->qualification >> 4) & 3;
@@ -244,7 +244,7 @@ enum exit_action exit_preemption_timer(struct vcpu *vcpu, const struct vmx_exit 
 
 /* Exception or NMI exit, SDM Vol. 3C 25.9.2: the bitmap holds only #MC, so NMIs and machine
  * checks come here. */
-enum exit_action exit_exception_nmi(struct vcpu *vcpu, const struct vmx_exit *exit)
+__attribute__((cold)) enum exit_action exit_exception_nmi(struct vcpu *vcpu, const struct vmx_exit *exit)
 {
 	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFO);
 

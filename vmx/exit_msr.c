@@ -34,7 +34,7 @@ static const uint32_t write_exiting_msrs[] = {
 };
 
 /* MSR bitmap layout, SDM Vol. 3C 24.6.9: read-low, read-high, write-low, write-high, 1 KiB each. */
-static void msr_bitmap_allow(uint8_t *bitmap, uint32_t msr, bool read, bool write)
+__attribute__((cold)) static void msr_bitmap_allow(uint8_t *bitmap, uint32_t msr, bool read, bool write)
 {
 	unsigned base = msr >= 0xc0000000u ? 1024 : 0;
 	uint32_t bit = msr & 0x1fff;
@@ -68,7 +68,7 @@ __attribute__((cold)) int exit_policy_init(void)
 	return 0;
 }
 
-static void msr_refuse(struct vcpu *vcpu, const char *what, uint32_t msr)
+__attribute__((cold)) static void msr_refuse(struct vcpu *vcpu, const char *what, uint32_t msr)
 {
 	struct guest *g = vcpu->guest;
 
