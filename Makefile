@@ -78,10 +78,12 @@ $(BUILD)/obj/%.S.o: %.S
 	$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
 
 # Structure offsets for assembly, generated from C (kernel/asm_defines.c).
-$(BUILD)/asm-defines.h: kernel/asm_defines.c kernel/guest.h vmx/vmcs.h
+# Every header asm_defines.c includes is a prerequisite (the .d file), so no offset goes stale.
+$(BUILD)/asm-defines.h: kernel/asm_defines.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_OPT) $(KERNEL_CFLAGS) -S -o $(BUILD)/asm_defines.s $<
+	$(CC) $(KERNEL_OPT) $(KERNEL_CFLAGS) -MMD -MP -MF $(BUILD)/asm-defines.d -MT $@ -S -o $(BUILD)/asm_defines.s $<
 	sed -n 's/.*->\([A-Z_0-9]*\) \([0-9]*\).*/#define \1 \2/p' $(BUILD)/asm_defines.s > $@
+-include $(BUILD)/asm-defines.d
 $(BUILD)/obj/vmx/vmexit.S.o: $(BUILD)/asm-defines.h
 
 # The flags above live in this file: objects built with other flags are rebuilt (a few seconds).

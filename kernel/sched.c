@@ -24,6 +24,7 @@ int sched_add(struct sched_queue *q, struct sched_entity *e)
 		return -E_EXIST;
 	if (q->count >= MAX_GUESTS)
 		return -E_FULL;
+	e->slice = sched_slice(q, e);
 	q->entities[q->count++] = e;
 	return 0;
 }
@@ -96,21 +97,22 @@ struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev
 
 	if (prev) {
 		prev->runtime += ran_ticks;
-		if (ran_ticks >= sched_slice(q, prev))
-			prev->slices++;
+		prev->slices += ran_ticks >= prev->slice;
 	}
 	/* One pass from the cursor: the first runnable entity, then whether another one is */
-	for (unsigned n = 0; n < q->count; n++, i = i + 1 < q->count ? i + 1 : 0) {
+	for (unsigned n = q->count; n; n--) {
 		struct sched_entity *e = q->entities[i];
 
+		if (++i == q->count)
+			i = 0;
 		if (!e->runnable)
 			continue;
 		if (next) {
-			*slice = sched_slice(q, next);
+			*slice = next->slice;
 			break;
 		}
 		next = e;
-		q->cursor = i + 1 < q->count ? i + 1 : 0;
+		q->cursor = i;
 		*slice = alone_slice;
 	}
 	if (prev && next != prev)

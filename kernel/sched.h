@@ -11,6 +11,7 @@
 struct sched_entity {
 	unsigned id;       /* the caller's: a guest index */
 	unsigned weight;   /* 1..65535 */
+	uint64_t slice;    /* sched_slice, noted by sched_add (weights do not change once queued) */
 	bool runnable;     /* false while blocked (HLT) or stopped; set by the caller */
 	uint64_t runtime;  /* ticks run, summed by sched_account */
 	uint64_t switches; /* times it was switched away from */
