@@ -694,15 +694,15 @@ static bool vcpu_take_start(struct vcpu *v)
 	return true;
 }
 
-/* Runs v until deadline (TSC), or until it yields or its guest stops; returns the ticks it held
- * the CPU. The preemption timer also fires every cpu->poll_ticks so that this CPU takes its own
- * interrupts and the console's requests even while the guest spins with interrupts off: Bochs
+/* Runs v for slice ticks (until wake at the latest), or until it yields or its guest stops;
+ * returns the ticks it held the CPU. The preemption timer also fires every cpu->poll_ticks so
+ * that this CPU takes its own interrupts even while the guest spins with interrupts off: Bochs
  * 2.7 does not turn host interrupts into VM exits while the guest's RFLAGS.IF is 0. */
-static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t deadline)
+static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t slice, uint64_t wake)
 {
 	struct guest *g = v->guest;
 	bool smp = g->vm && g->nr_vcpus > 1;
-	uint64_t start;
+	uint64_t start, deadline;
 
 	if (g->load_pending && v->index == 0) {
 		g->load_pending = false;
@@ -721,7 +721,10 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t dea
 	}
 	if (smp && !vcpu_take_start(v))
 		return 0;
+	/* The slice counts from here, after a first start's zeroing and loading; a halted
+	 * CPU-mate's wake-up ends it, so that the CPU-mate runs on time */
 	start = rdtsc();
+	deadline = MIN(start + slice, wake);
 	if (vmx_ctls.has_preemption_timer)
 		vmx_arm_preemption_timer(v, start, guest_timer_ticks(v, start, deadline, cpu->poll_ticks));
 	if (!v->launched && !g->start_tsc)
@@ -841,8 +844,7 @@ void guest_run_cpu(void)
 			owner = v;
 		}
 		__atomic_store_n(&v->on_cpu, true, __ATOMIC_RELEASE);
-		/* A halted CPU-mate's wake-up ends the slice, so that it runs on time */
-		ran = vcpu_run_slice(cpu, v, MIN(rdtsc() + slice, wake));
+		ran = vcpu_run_slice(cpu, v, slice, wake);
 		__atomic_store_n(&v->on_cpu, false, __ATOMIC_RELEASE);
 	}
 }
