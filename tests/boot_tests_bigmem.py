@@ -7,7 +7,7 @@ Configurations: tests/configs/bigmem-6g.cfg, many-guests.cfg, scrub.cfg, soak.cf
 import os
 import re
 
-from emu import Scenario, Expect, Absent, InOrder, Stage, Send, ExpectOut, Cmd, Assert, PROMPT
+from emu import Scenario, Expect, Absent, InOrder, Stage, Send, ExpectOut, Cmd, Assert, Mark, PROMPT
 
 HEALTHY = [Absent("no-hypervisor-fault", r"PANIC|CPU exception")]
 POWERS_OFF = Expect("powers-off-when-idle", r"^\[cpu\d+\] powering off")
@@ -30,12 +30,14 @@ SCRUB = [
     Stage("first-run-filled",
           ExpectOut(r"^\[big\] memhog: filled \d+ pages\n", timeout=120),
           ExpectOut("^" + re.escape(PROMPT), timeout=30)),
-    # The stop leaves big scrubbing; the start says it waits for the scrub, then loads the image
+    # The stop leaves big scrubbing; the start says it waits for the scrub, then loads the image.
+    # big's first line may come before the prompt that ends the restart's reply: look from the Mark.
     Stage("restart-waits-for-scrub",
+          Mark("restart"),
           Cmd("restart big", r"^Guest big's 512 MiB of RAM is still being scrubbed; waiting for it\.\n",
               r"^Guest big restarted\.\n", echo=False, timeout=60)),
     Stage("second-run-filled",
-          ExpectOut(r"^\[big\] memhog: big filling 0x[0-9a-f]+-0x20000000 ", timeout=60),
+          ExpectOut(r"^\[big\] memhog: big filling 0x[0-9a-f]+-0x20000000 ", timeout=60, since="restart"),
           ExpectOut(r"^\[big\] memhog: filled \d+ pages\n", timeout=120),
           ExpectOut("^" + re.escape(PROMPT), timeout=30)),
     # A stop answers at once; `list` shows the scrub going on, and the scrub's end comes after
