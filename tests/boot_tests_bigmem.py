@@ -30,13 +30,13 @@ SCRUB = [
     Stage("first-run-filled",
           ExpectOut(r"^\[big\] memhog: filled \d+ pages\n", timeout=120),
           ExpectOut("^" + re.escape(PROMPT), timeout=30)),
-    # The stop leaves big scrubbing; the start says it waits for the scrub, then loads the image
+    # The stop leaves big scrubbing; the start says it waits for the scrub, then loads the image.
+    # big's first line may come before the prompt that ends the restart's reply: look from the Mark.
     Stage("restart-waits-for-scrub",
           Mark("restart"),
           Cmd("restart big", r"^Guest big's 512 MiB of RAM is still being scrubbed; waiting for it\.\n",
               r"^Guest big restarted\.\n", echo=False, timeout=60)),
     Stage("second-run-filled",
-          # since the restart: the guest's first line may come before the reply's last prompt
           ExpectOut(r"^\[big\] memhog: big filling 0x[0-9a-f]+-0x20000000 ", timeout=60, since="restart"),
           ExpectOut(r"^\[big\] memhog: filled \d+ pages\n", timeout=120),
           ExpectOut("^" + re.escape(PROMPT), timeout=30)),
