@@ -141,7 +141,7 @@ static void vcpu_update_runnable(struct vcpu *v)
 	v->sched.runnable = v->guest->state == GUEST_RUNNING && v->block == VCPU_RUNNABLE;
 }
 
-void guest_set_state(struct guest *g, enum guest_state state)
+__attribute__((cold)) void guest_set_state(struct guest *g, enum guest_state state)
 {
 	g->state = state;
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
@@ -195,7 +195,7 @@ static bool guest_others_off(const struct guest *g, unsigned cpu)
 	return true;
 }
 
-bool guest_off_cpus(const struct guest *g)
+__attribute__((cold)) bool guest_off_cpus(const struct guest *g)
 {
 	return guest_others_off(g, MAX_CPUS); /* no CPU excepted */
 }
