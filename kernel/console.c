@@ -1,5 +1,6 @@
-/* The management console on COM1: CPU 0 polls the UART at every tick of its timer (1 ms, 20 ms when quiet),
- * feeds the shell, and streams an attached guest's console output. Implements struct shell_ops. */
+/* The management console on COM1: CPU 0 polls the UART at every tick of its timer (1 ms, 20 ms
+ * when quiet), feeds the shell, and streams an attached guest's console output. Implements
+ * struct shell_ops. */
 #include "kernel/console.h"
 #include "kernel/console_pace.h"
 #include "kernel/cpu_timer.h"

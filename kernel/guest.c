@@ -434,8 +434,10 @@ __attribute__((cold)) static void guest_free_vcpus(struct guest *g)
 	g->nr_vcpus = 0;
 }
 
-__attribute__((cold)) int guest_create(const struct guest_config *gc, uint64_t ram_hpa, const struct boot_module *image,
-		 const struct boot_module *const *modules, const struct boot_module *initrd)
+__attribute__((cold)) int guest_create(const struct guest_config *gc, uint64_t ram_hpa,
+					 const struct boot_module *image,
+					 const struct boot_module *const *modules,
+					 const struct boot_module *initrd)
 {
 	struct guest *g;
 	uint64_t console;
@@ -557,28 +559,22 @@ __attribute__((cold)) bool guest_any_active(void)
 	return false;
 }
 
-/* CR0 or CR4 as the guest sees it: its own bits where the host owns them, SDM Vol. 3C 25.6.6 */
-static inline uint64_t guest_shadowed_cr(uint64_t real, uint64_t mask, uint64_t shadow)
-{
-	return (vmread_unchecked(real) & ~vmread_unchecked(mask)) |
-	       (vmread_unchecked(shadow) & vmread_unchecked(mask));
-}
-
 void vcpu_save_state(struct vcpu *v)
 {
 	/* Reads of the current VMCS's guest-state fields, which cannot fail */
 	v->saved.rip = vmread_unchecked(VMCS_GUEST_RIP);
 	v->saved.rsp = vmread_unchecked(VMCS_GUEST_RSP);
 	v->saved.rflags = vmread_unchecked(VMCS_GUEST_RFLAGS);
-	v->saved.cr0 = guest_shadowed_cr(VMCS_GUEST_CR0, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW);
+	v->saved.cr0 = vcpu_guest_cr0();
 	v->saved.cr3 = vmread_unchecked(VMCS_GUEST_CR3);
-	v->saved.cr4 = guest_shadowed_cr(VMCS_GUEST_CR4, VMCS_CR4_GUEST_HOST_MASK, VMCS_CR4_READ_SHADOW);
+	v->saved.cr4 = vcpu_guest_cr4();
 	v->saved.efer = vmread_unchecked(VMCS_GUEST_IA32_EFER);
 	v->saved.tsc = rdtsc();
 	v->saved.valid = true;
 }
 
-__attribute__((cold)) bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us)
+__attribute__((cold)) bool guest_wait(struct guest *g, bool (*done)(struct guest *g),
+				       uint64_t timeout_us)
 {
 	uint64_t waited = 0;
 

@@ -6,19 +6,22 @@
 #include "kernel/x86.h"
 #include "drivers/timer.h"
 
-/* The guest's CR4 as it reads it: its own bits from the VMCS, Cloison's from the read shadow. */
+/* The guest's CR4 (and CR0 below) as it reads it: its own bits from the VMCS, Cloison's from the
+ * read shadow (SDM Vol. 3C 25.6.6); reads of the current VMCS's fields, which cannot fail. */
 uint64_t vcpu_guest_cr4(void)
 {
-	uint64_t mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+	uint64_t mask = vmread_unchecked(VMCS_CR4_GUEST_HOST_MASK);
 
-	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
+	return (vmread_unchecked(VMCS_GUEST_CR4) & ~mask) |
+	       (vmread_unchecked(VMCS_CR4_READ_SHADOW) & mask);
 }
 
 uint64_t vcpu_guest_cr0(void)
 {
-	uint64_t mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+	uint64_t mask = vmread_unchecked(VMCS_CR0_GUEST_HOST_MASK);
 
-	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
+	return (vmread_unchecked(VMCS_GUEST_CR0) & ~mask) |
+	       (vmread_unchecked(VMCS_CR0_READ_SHADOW) & mask);
 }
 
 enum exit_action exit_cpuid(struct vcpu *vcpu, const struct vmx_exit *exit)
