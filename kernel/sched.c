@@ -45,19 +45,6 @@ void sched_remove(struct sched_queue *q, struct sched_entity *e)
 		q->cursor = 0;
 }
 
-struct sched_entity *sched_pick(struct sched_queue *q)
-{
-	for (unsigned n = 0; n < q->count; n++) {
-		unsigned i = (q->cursor + n) % q->count;
-
-		if (q->entities[i]->runnable) {
-			q->cursor = (i + 1) % q->count;
-			return q->entities[i];
-		}
-	}
-	return NULL;
-}
-
 uint64_t sched_slice(const struct sched_queue *q, const struct sched_entity *e)
 {
 	uint64_t slice;
@@ -69,24 +56,13 @@ uint64_t sched_slice(const struct sched_queue *q, const struct sched_entity *e)
 	return slice ? slice : 1;
 }
 
-void sched_account(struct sched_queue *q, struct sched_entity *e, uint64_t ran_ticks,
-		   bool switched_away)
+void sched_account(struct sched_entity *e, uint64_t ran_ticks, bool switched_away)
 {
 	e->runtime += ran_ticks;
-	if (ran_ticks >= sched_slice(q, e))
+	if (ran_ticks >= e->slice)
 		e->slices++;
 	if (switched_away)
 		e->switches++;
-}
-
-bool sched_alone(const struct sched_queue *q, const struct sched_entity *e)
-{
-	if (!e->runnable)
-		return false;
-	for (unsigned i = 0; i < q->count; i++)
-		if (q->entities[i] != e && q->entities[i]->runnable)
-			return false;
-	return true;
 }
 
 struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev,
@@ -95,10 +71,6 @@ struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev
 	struct sched_entity *next = NULL;
 	unsigned i = q->cursor;
 
-	if (prev) {
-		prev->runtime += ran_ticks;
-		prev->slices += ran_ticks >= prev->slice;
-	}
 	/* One pass from the cursor: the first runnable entity, then whether another one is */
 	for (unsigned n = q->count; n; n--) {
 		struct sched_entity *e = q->entities[i];
@@ -115,7 +87,14 @@ struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev
 		q->cursor = i;
 		*slice = alone_slice;
 	}
-	if (prev && next != prev)
-		prev->switches++;
+	if (prev)
+		sched_account(prev, ran_ticks, next != prev);
 	return next;
+}
+
+struct sched_entity *sched_pick(struct sched_queue *q)
+{
+	uint64_t slice;
+
+	return sched_next(q, NULL, 0, 0, &slice);
 }

@@ -30,19 +30,18 @@ void sched_queue_init(struct sched_queue *q, uint64_t base_slice);
 int sched_add(struct sched_queue *q, struct sched_entity *e);
 /* Takes e out; the round continues with the entity that followed it. No-op when not queued. */
 void sched_remove(struct sched_queue *q, struct sched_entity *e);
-/* The next runnable entity after the one picked last, wrapping; NULL when none is runnable. */
-struct sched_entity *sched_pick(struct sched_queue *q);
 /* base_slice * weight / 256 ticks, at least 1. */
 uint64_t sched_slice(const struct sched_queue *q, const struct sched_entity *e);
-/* After e ran ran_ticks: switched_away says whether the CPU then went to another entity or idle. */
-void sched_account(struct sched_queue *q, struct sched_entity *e, uint64_t ran_ticks,
-		   bool switched_away);
-/* Whether e is runnable and no other entity of q is: then it needs no preemption timer. */
-bool sched_alone(const struct sched_queue *q, const struct sched_entity *e);
-/* The run loop's one call between two slices: accounts prev's ran_ticks (prev NULL: the CPU
- * idled), then picks like sched_pick and sets *slice: sched_slice, or alone_slice when no other
- * entity is runnable. prev counts as switched away unless it is picked again. */
+/* After e ran ran_ticks (a whole slice counts in e->slices): switched_away says whether the CPU
+ * then went to another entity or idle. @pre e was queued (sched_add noted its slice) */
+void sched_account(struct sched_entity *e, uint64_t ran_ticks, bool switched_away);
+/* The run loop's one call between two slices: picks the next runnable entity after the one
+ * picked last, wrapping (NULL when none is), and sets *slice to its slice, or to alone_slice
+ * when no other entity is runnable (it then needs no preemption for others); then accounts
+ * prev's ran_ticks (prev NULL: the CPU idled), switched away unless it is picked again. */
 struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev,
 				uint64_t ran_ticks, uint64_t alone_slice, uint64_t *slice);
+/* sched_next without accounting, for the pick alone. */
+struct sched_entity *sched_pick(struct sched_queue *q);
 
 #endif

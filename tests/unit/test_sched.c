@@ -18,6 +18,15 @@ static void setup(unsigned n, unsigned weight)
 	}
 }
 
+/* Queues ents[0..n-1] again, as they are now (weights, runnable), in a fresh queue of the same
+ * base slice: slices are noted when an entity is queued, so weights are set before. */
+static void requeue(unsigned n)
+{
+	sched_queue_init(&q, q.base_slice);
+	for (unsigned i = 0; i < n; i++)
+		CHECK_EQ(sched_add(&q, &ents[i]), 0);
+}
+
 static unsigned pick_id(void)
 {
 	struct sched_entity *e = sched_pick(&q);
@@ -156,20 +165,29 @@ static void test_slice(void)
 
 static void test_account_alone(void)
 {
+	uint64_t slice = 0;
+
 	setup(2, 256);
-	sched_account(&q, &ents[0], 1000, true);
-	sched_account(&q, &ents[0], 400, true);
-	sched_account(&q, &ents[0], 1200, false);
+	sched_account(&ents[0], 1000, true);
+	sched_account(&ents[0], 400, true);
+	sched_account(&ents[0], 1200, false);
 	CHECK_EQ(ents[0].runtime, 2600);
 	CHECK_EQ(ents[0].slices, 2);
 	CHECK_EQ(ents[0].switches, 2);
 
-	CHECK(!sched_alone(&q, &ents[0]));
+	/* Another entity runnable: the weighted slice; alone: the alone slice */
+	CHECK(sched_next(&q, NULL, 0, 7777, &slice) == &ents[0]);
+	CHECK_EQ(slice, 1000);
 	ents[1].runnable = false;
-	CHECK(sched_alone(&q, &ents[0]));
-	CHECK(!sched_alone(&q, &ents[1]));
+	CHECK(sched_next(&q, NULL, 0, 7777, &slice) == &ents[0]);
+	CHECK_EQ(slice, 7777);
+	/* prev picked again is not switched away; prev left for idle is */
+	CHECK(sched_next(&q, &ents[0], 300, 7777, &slice) == &ents[0]);
+	CHECK_EQ(ents[0].switches, 2);
 	ents[0].runnable = false;
-	CHECK(!sched_alone(&q, &ents[0]));
+	CHECK(sched_next(&q, &ents[0], 300, 7777, &slice) == NULL);
+	CHECK_EQ(ents[0].switches, 3);
+	CHECK_EQ(ents[0].runtime, 3200);
 }
 
 /* Runs rounds of picks, each entity using its whole slice; returns the total ticks. */
@@ -177,16 +195,21 @@ static uint64_t simulate(unsigned picks)
 {
 	uint64_t total = 0;
 
+	struct sched_entity *prev = NULL;
+	uint64_t ran = 0;
+
 	for (unsigned i = 0; i < picks; i++) {
-		struct sched_entity *e = sched_pick(&q);
 		uint64_t slice;
+		struct sched_entity *e = sched_next(&q, prev, ran, 0, &slice);
 
 		if (!e)
-			break;
-		slice = sched_slice(&q, e);
-		sched_account(&q, e, slice, !sched_alone(&q, e));
-		total += slice;
+			return total;
+		prev = e;
+		ran = e->slice;
+		total += ran;
 	}
+	if (prev)
+		sched_account(prev, ran, true);
 	return total;
 }
 
@@ -214,6 +237,7 @@ static void test_shares(void)
 
 	setup(2, 256);
 	ents[1].weight = 512;
+	requeue(2);
 	simulate(2000);
 	check_shares(2);
 	CHECK_EQ(ents[1].runtime, 2 * ents[0].runtime);
@@ -223,6 +247,7 @@ static void test_shares(void)
 	q.base_slice = 30000000;
 	for (unsigned i = 0; i < MAX_GUESTS; i++)
 		ents[i].weight = weights[i % ARRAY_SIZE(weights)];
+	requeue(MAX_GUESTS);
 	simulate(MAX_GUESTS * 1000);
 	check_shares(MAX_GUESTS);
 	for (unsigned i = 0; i < MAX_GUESTS; i++) {
@@ -234,6 +259,7 @@ static void test_shares(void)
 	setup(3, 256);
 	ents[1].weight = 768;
 	ents[2].runnable = false;
+	requeue(3);
 	simulate(3000);
 	check_shares(2);
 	CHECK_EQ(ents[2].runtime, 0);
@@ -246,6 +272,7 @@ static void test_no_starvation(void)
 	/* A heavy entity that never yields gets long slices but only one per round */
 	setup(4, 1);
 	ents[0].weight = 65535;
+	requeue(4);
 	for (int round = 0; round < 100; round++) {
 		memset(picked, 0, sizeof(picked));
 		for (unsigned i = 0; i < 4; i++) {
@@ -255,7 +282,7 @@ static void test_no_starvation(void)
 			if (!e)
 				return;
 			picked[e->id]++;
-			sched_account(&q, e, sched_slice(&q, e), true);
+			sched_account(e, e->slice, true);
 		}
 		for (unsigned i = 0; i < 4; i++)
 			CHECK_EQ(picked[i], 1);
@@ -280,8 +307,42 @@ static void test_no_starvation(void)
 	}
 }
 
-/* sched_next is the run loop's sched_account + sched_pick + sched_alone/sched_slice in one pass:
- * over many random runnable sets and weights, both give the same picks, slices and accounting. */
+/* The scheduler as three separate steps (pick, whether the pick is alone, accounting with the
+ * slice computed anew): the reference sched_next's single pass must agree with. */
+static struct sched_entity *ref_pick(struct sched_queue *rq)
+{
+	for (unsigned n = 0; n < rq->count; n++) {
+		unsigned i = (rq->cursor + n) % rq->count;
+
+		if (rq->entities[i]->runnable) {
+			rq->cursor = (i + 1) % rq->count;
+			return rq->entities[i];
+		}
+	}
+	return NULL;
+}
+
+static bool ref_alone(const struct sched_queue *rq, const struct sched_entity *e)
+{
+	if (!e->runnable)
+		return false;
+	for (unsigned i = 0; i < rq->count; i++)
+		if (rq->entities[i] != e && rq->entities[i]->runnable)
+			return false;
+	return true;
+}
+
+static void ref_account(const struct sched_queue *rq, struct sched_entity *e, uint64_t ran)
+{
+	e->runtime += ran;
+	if (ran >= sched_slice(rq, e))
+		e->slices++;
+	if (!ref_alone(rq, e))
+		e->switches++;
+}
+
+/* Over many random runnable sets and weights, sched_next and the reference steps give the same
+ * picks, slices and accounting. */
 static void test_next_matches_steps(void)
 {
 	static struct sched_queue q2;
@@ -307,12 +368,12 @@ static void test_next_matches_steps(void)
 			for (unsigned i = 0; i < n; i++)
 				ents[i].runnable = twin[i].runnable = ((seed >> (8 + i)) & 3) != 0;
 			ran = (seed >> 4) % 3000;
-			/* the old sequence on q2 */
+			/* the reference steps on q2 */
 			if (prev2)
-				sched_account(&q2, prev2, ran, !sched_alone(&q2, prev2));
-			e2 = sched_pick(&q2);
+				ref_account(&q2, prev2, ran);
+			e2 = ref_pick(&q2);
 			if (e2)
-				slice2 = sched_alone(&q2, e2) ? 7777 : sched_slice(&q2, e2);
+				slice2 = ref_alone(&q2, e2) ? 7777 : sched_slice(&q2, e2);
 			/* the one call on q */
 			e = sched_next(&q, prev, ran, 7777, &slice);
 			CHECK_EQ(e ? e->id : 99, e2 ? e2->id : 99);
