@@ -410,11 +410,11 @@ void console_start(void)
 	shell_init(&shell, &console_ops);
 	/* Every CPU looks at the console's requests at least this often, even under a guest that
 	 * spins with interrupts off; the console CPU follows its own pace (console_tick). */
+	console_pace_init(&pace, tsc_per_ms, rdtsc());
 	for (unsigned i = 0; i < cpu_count; i++)
 		if (cpu_table[i])
-			cpu_table[i]->poll_ticks = tsc_per_ms * CONSOLE_IDLE_TICK_US / 1000;
-	console_pace_init(&pace, tsc_per_ms, rdtsc());
-	cpu->poll_ticks = tsc_per_ms * CONSOLE_TICK_US / 1000;
+			cpu_table[i]->poll_ticks = pace.idle_ticks;
+	cpu->poll_ticks = pace.busy_ticks;
 	tick_handler = console_tick;
 	cpu->tick_due = rdtsc() + cpu->poll_ticks;
 	cpu_timer_arm(cpu);

@@ -116,10 +116,18 @@ __attribute__((cold)) static int guest_load(struct guest *g)
 	return 0;
 }
 
+/* Another CPU, up and running, to signal; NULL for this CPU or one not (yet) there. */
+static struct per_cpu *other_cpu(unsigned cpu)
+{
+	return cpu != this_cpu_id() && cpu_table[cpu] && percpu_ready ? cpu_table[cpu] : NULL;
+}
+
 static void cpu_wake(unsigned cpu)
 {
-	if (cpu != this_cpu_id() && cpu_table[cpu] && percpu_ready)
-		lapic_send_ipi(cpu_table[cpu]->apic_id, VECTOR_WAKEUP);
+	struct per_cpu *c = other_cpu(cpu);
+
+	if (c)
+		lapic_send_ipi(c->apic_id, VECTOR_WAKEUP);
 }
 
 /* Every CPU of the guest looks at it again now: an NMI takes a vCPU off even while it runs
@@ -128,10 +136,10 @@ static void cpu_wake(unsigned cpu)
 static void guest_wake_cpu(const struct guest *g)
 {
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
-		unsigned cpu = g->vcpus[i]->cpu;
+		struct per_cpu *c = other_cpu(g->vcpus[i]->cpu);
 
-		if (cpu != this_cpu_id() && cpu_table[cpu] && percpu_ready)
-			lapic_send_nmi(cpu_table[cpu]->apic_id);
+		if (c)
+			lapic_send_nmi(c->apic_id);
 	}
 }
 
