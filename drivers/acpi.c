@@ -2,74 +2,12 @@
  * checked, a bad table is noted and skipped, and nothing is read outside what map() returned. */
 #include <stdarg.h>
 #include "drivers/acpi.h"
+#include "drivers/acpi_layout.h"
 #include "kernel/fmt.h"
 #include "kernel/lib.h"
 
-#define ACPI_HEADER_LEN 36 /* system description table header, ACPI 6.5 5.2.6 */
-#define RSDP_V1_LEN 20     /* ACPI 6.5 5.2.5.3 */
-#define RSDP_V2_LEN 36
-#define GAS_LEN 12
 #define LAPIC_DEFAULT_BASE 0xfee00000u
 #define IO_PORT_MAX 0xffffu
-
-/* RSDP field offsets, ACPI 6.5 Table 5.3 */
-enum rsdp_offset {
-	RSDP_OEM_ID = 9,
-	RSDP_REVISION = 15,
-	RSDP_RSDT = 16,
-	RSDP_LENGTH = 20,
-	RSDP_XSDT = 24,
-};
-
-#define HDR_LENGTH 4
-#define HDR_REVISION 8
-
-/* FADT field offsets, ACPI 6.5 Table 5.9 */
-enum fadt_offset {
-	FADT_DSDT = 40,
-	FADT_SCI_INT = 46,
-	FADT_SMI_CMD = 48,
-	FADT_ACPI_ENABLE = 52,
-	FADT_ACPI_DISABLE = 53,
-	FADT_PM1A_CNT = 64,
-	FADT_PM1B_CNT = 68,
-	FADT_PM_TMR = 76,
-	FADT_FLAGS = 112,
-	FADT_RESET_REG = 116,
-	FADT_RESET_VALUE = 128,
-	FADT_X_DSDT = 140,
-	FADT_X_PM1A_CNT = 172,
-	FADT_X_PM1B_CNT = 184,
-	FADT_X_PM_TMR = 208,
-};
-
-/* MADT layout and interrupt controller structure types, ACPI 6.5 5.2.12 */
-#define MADT_LAPIC_ADDR 36
-#define MADT_FLAGS 40
-#define MADT_ENTRIES 44
-#define MADT_PCAT_COMPAT (1u << 0)
-#define MADT_CPU_ENABLED (1u << 0)
-#define MADT_CPU_ONLINE_CAPABLE (1u << 1)
-
-enum madt_type {
-	MADT_LAPIC = 0,
-	MADT_IOAPIC = 1,
-	MADT_IRQ_OVERRIDE = 2,
-	MADT_LAPIC_OVERRIDE = 5,
-	MADT_X2APIC = 9,
-};
-
-/* AML encodings used around \_S5, ACPI 6.5 20.2 */
-enum aml_op {
-	AML_ZERO_OP = 0x00,
-	AML_ONE_OP = 0x01,
-	AML_NAME_OP = 0x08,
-	AML_BYTE_PREFIX = 0x0a,
-	AML_WORD_PREFIX = 0x0b,
-	AML_DWORD_PREFIX = 0x0c,
-	AML_PACKAGE_OP = 0x12,
-	AML_ROOT_CHAR = 0x5c,
-};
 
 struct acpi_walk {
 	acpi_map_fn map;
@@ -84,31 +22,6 @@ struct acpi_table {
 	uint64_t phys;
 	char sig[5];
 };
-
-/* Little-endian loads assembled byte by byte: tables are unaligned and may end anywhere. */
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static uint8_t acpi_sum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	while (len--)
-		sum = (uint8_t)(sum + *p++);
-	return sum;
-}
 
 /* Copies n bytes of a name for printing; anything not printable becomes '?'. */
 static void acpi_name_copy(char *dst, const uint8_t *src, size_t n)
@@ -162,7 +75,7 @@ static bool acpi_table_load(struct acpi_walk *w, uint64_t phys, const char *expe
 		return false;
 	}
 	acpi_name_copy(t->sig, hdr, 4);
-	len = rd32(hdr + HDR_LENGTH);
+	len = get_le32(hdr + HDR_LENGTH);
 	if (expect && memcmp(hdr, expect, 4) != 0) {
 		acpi_note(w->out, "%s at 0x%llx: signature '%s', skipped", what, ull(phys), t->sig);
 		return false;
@@ -209,7 +122,7 @@ static struct acpi_gas acpi_gas_read(const uint8_t *p)
 		.bit_width = p[1],
 		.bit_offset = p[2],
 		.access_size = p[3],
-		.address = rd64(p + 4),
+		.address = get_le64(p + 4),
 	};
 }
 
@@ -286,7 +199,7 @@ static uint8_t madt_min_len(uint8_t type)
 		return 8;
 	case MADT_IOAPIC:
 		return 12;
-	case MADT_IRQ_OVERRIDE:
+	case MADT_ISO:
 		return 10;
 	case MADT_LAPIC_OVERRIDE:
 		return 12;
@@ -309,30 +222,30 @@ static void acpi_madt_entry(struct acpi_walk *w, const uint8_t *e, uint8_t len, 
 	}
 	switch (type) {
 	case MADT_LAPIC: /* Processor Local APIC, ACPI 6.5 5.2.12.2 */
-		acpi_add_cpu(w, e[3], e[2], rd32(e + 4), false);
+		acpi_add_cpu(w, e[3], e[2], get_le32(e + 4), false);
 		break;
 	case MADT_X2APIC: /* Processor Local x2APIC, ACPI 6.5 5.2.12.12 */
-		acpi_add_cpu(w, rd32(e + 4), rd32(e + 12), rd32(e + 8), true);
+		acpi_add_cpu(w, get_le32(e + 4), get_le32(e + 12), get_le32(e + 8), true);
 		break;
 	case MADT_IOAPIC:
 		if (out->ioapic_count < ACPI_MAX_IOAPICS)
 			out->ioapics[out->ioapic_count++] = (struct acpi_ioapic){
-				.id = e[2], .address = rd32(e + 4), .gsi_base = rd32(e + 8)
+				.id = e[2], .address = get_le32(e + 4), .gsi_base = get_le32(e + 8)
 			};
 		else
 			out->ioapics_ignored++;
 		break;
-	case MADT_IRQ_OVERRIDE:
+	case MADT_ISO:
 		if (out->irq_override_count < ACPI_MAX_IRQ_OVERRIDES)
 			out->irq_overrides[out->irq_override_count++] = (struct acpi_irq_override){
-				.bus = e[2], .source = e[3], .gsi = rd32(e + 4), .flags = rd16(e + 8)
+				.bus = e[2], .source = e[3], .gsi = get_le32(e + 4), .flags = get_le16(e + 8)
 			};
 		else
 			acpi_note(out, "MADT: interrupt source override for IRQ %u ignored (table full)",
 				  e[3]);
 		break;
 	case MADT_LAPIC_OVERRIDE: /* 64-bit local APIC address, ACPI 6.5 5.2.12.8 */
-		out->lapic_base = rd64(e + 4);
+		out->lapic_base = get_le64(e + 4);
 		break;
 	default:
 		break;
@@ -351,8 +264,8 @@ static void acpi_parse_madt(struct acpi_walk *w, const struct acpi_table *t)
 		return;
 	}
 	out->has_madt = true;
-	out->lapic_base = rd32(d + MADT_LAPIC_ADDR);
-	out->pcat_compat = (rd32(d + MADT_FLAGS) & MADT_PCAT_COMPAT) != 0;
+	out->lapic_base = get_le32(d + MADT_LAPIC_ADDR);
+	out->pcat_compat = (get_le32(d + MADT_FLAGS) & MADT_PCAT_COMPAT) != 0;
 	while (off < t->len) {
 		size_t left = t->len - off;
 		if (left < 2) {
@@ -405,13 +318,13 @@ static bool aml_integer(const uint8_t *p, size_t end, size_t *off, uint32_t *val
 	case AML_WORD_PREFIX:
 		if (end - o < 3)
 			return false;
-		*value = rd16(p + o + 1);
+		*value = get_le16(p + o + 1);
 		*off = o + 3;
 		return true;
 	case AML_DWORD_PREFIX:
 		if (end - o < 5)
 			return false;
-		*value = rd32(p + o + 1);
+		*value = get_le32(p + o + 1);
 		*off = o + 5;
 		return true;
 	default:
@@ -495,23 +408,23 @@ static void acpi_parse_fadt(struct acpi_walk *w, const struct acpi_table *t)
 	uint32_t len = t->len;
 	uint64_t dsdt32, x_dsdt = 0;
 
-	if (len < FADT_PM1B_CNT + 4) {
+	if (len < FADT_PM1B_CNT_BLK + 4) {
 		acpi_note(out, "FADT at 0x%llx: %u bytes, too short, skipped", ull(t->phys), len);
 		return;
 	}
 	out->has_fadt = true;
 	out->fadt_revision = d[HDR_REVISION];
-	dsdt32 = rd32(d + FADT_DSDT);
-	out->sci_irq = rd16(d + FADT_SCI_INT);
-	out->smi_cmd = rd32(d + FADT_SMI_CMD);
+	dsdt32 = get_le32(d + FADT_DSDT);
+	out->sci_irq = get_le16(d + FADT_SCI_INT);
+	out->smi_cmd = get_le32(d + FADT_SMI_CMD);
 	out->acpi_enable = d[FADT_ACPI_ENABLE];
 	out->acpi_disable = d[FADT_ACPI_DISABLE];
-	out->pm1a_cnt = acpi_port(w, "PM1a_CNT_BLK", rd32(d + FADT_PM1A_CNT));
-	out->pm1b_cnt = acpi_port(w, "PM1b_CNT_BLK", rd32(d + FADT_PM1B_CNT));
-	if (len >= FADT_PM_TMR + 4)
-		out->pm_timer = acpi_port(w, "PM_TMR_BLK", rd32(d + FADT_PM_TMR));
+	out->pm1a_cnt = acpi_port(w, "PM1a_CNT_BLK", get_le32(d + FADT_PM1A_CNT_BLK));
+	out->pm1b_cnt = acpi_port(w, "PM1b_CNT_BLK", get_le32(d + FADT_PM1B_CNT_BLK));
+	if (len >= FADT_PM_TMR_BLK + 4)
+		out->pm_timer = acpi_port(w, "PM_TMR_BLK", get_le32(d + FADT_PM_TMR_BLK));
 	if (len >= FADT_FLAGS + 4)
-		out->fadt_flags = rd32(d + FADT_FLAGS);
+		out->fadt_flags = get_le32(d + FADT_FLAGS);
 	out->pm_timer_32bit = (out->fadt_flags & ACPI_FADT_TMR_VAL_EXT) != 0;
 	if (len >= FADT_RESET_VALUE + 1) {
 		out->reset_reg = acpi_gas_read(d + FADT_RESET_REG);
@@ -523,13 +436,13 @@ static void acpi_parse_fadt(struct acpi_walk *w, const struct acpi_table *t)
 		}
 	}
 	if (len >= FADT_X_DSDT + 8)
-		x_dsdt = rd64(d + FADT_X_DSDT);
-	if (len >= FADT_X_PM1A_CNT + GAS_LEN)
-		out->pm1a_cnt = acpi_x_port(w, "PM1a_CNT_BLK", d + FADT_X_PM1A_CNT, out->pm1a_cnt);
-	if (len >= FADT_X_PM1B_CNT + GAS_LEN)
-		out->pm1b_cnt = acpi_x_port(w, "PM1b_CNT_BLK", d + FADT_X_PM1B_CNT, out->pm1b_cnt);
-	if (len >= FADT_X_PM_TMR + GAS_LEN)
-		out->pm_timer = acpi_x_port(w, "PM_TMR_BLK", d + FADT_X_PM_TMR, out->pm_timer);
+		x_dsdt = get_le64(d + FADT_X_DSDT);
+	if (len >= FADT_X_PM1A_CNT_BLK + GAS_LEN)
+		out->pm1a_cnt = acpi_x_port(w, "PM1a_CNT_BLK", d + FADT_X_PM1A_CNT_BLK, out->pm1a_cnt);
+	if (len >= FADT_X_PM1B_CNT_BLK + GAS_LEN)
+		out->pm1b_cnt = acpi_x_port(w, "PM1b_CNT_BLK", d + FADT_X_PM1B_CNT_BLK, out->pm1b_cnt);
+	if (len >= FADT_X_PM_TMR_BLK + GAS_LEN)
+		out->pm_timer = acpi_x_port(w, "PM_TMR_BLK", d + FADT_X_PM_TMR_BLK, out->pm_timer);
 	if (out->fadt_flags & ACPI_FADT_HW_REDUCED)
 		acpi_note(out, "FADT: hardware-reduced ACPI, no PM1 power-off");
 
@@ -605,7 +518,7 @@ static int acpi_walk_root(struct acpi_walk *w, uint64_t phys, bool xsdt)
 			acpi_note(out, "%s: entry %u not accessible", t.sig, i);
 			break;
 		}
-		acpi_visit_table(w, i, xsdt ? rd64(e) : rd32(e));
+		acpi_visit_table(w, i, xsdt ? get_le64(e) : get_le32(e));
 	}
 	return 0;
 }
@@ -620,7 +533,7 @@ static uint64_t acpi_rsdp_xsdt(struct acpi_info *out, const uint8_t *rsdp, size_
 			  rsdp_len);
 		return 0;
 	}
-	length = rd32(rsdp + RSDP_LENGTH);
+	length = get_le32(rsdp + RSDP_LENGTH);
 	if (length < RSDP_V2_LEN || length > rsdp_len) {
 		acpi_note(out, "RSDP length %u, expected %u, using the RSDT", length, RSDP_V2_LEN);
 		return 0;
@@ -629,7 +542,7 @@ static uint64_t acpi_rsdp_xsdt(struct acpi_info *out, const uint8_t *rsdp, size_
 		acpi_note(out, "RSDP extended checksum bad, using the RSDT");
 		return 0;
 	}
-	return rd64(rsdp + RSDP_XSDT);
+	return get_le64(rsdp + RSDP_XSDT);
 }
 
 int acpi_parse(const uint8_t *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
@@ -654,7 +567,7 @@ int acpi_parse(const uint8_t *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
 	}
 	out->rsdp_revision = rsdp[RSDP_REVISION];
 	acpi_name_copy(out->oem_id, rsdp + RSDP_OEM_ID, 6);
-	rsdt = rd32(rsdp + RSDP_RSDT);
+	rsdt = get_le32(rsdp + RSDP_RSDT);
 	if (out->rsdp_revision >= 2)
 		xsdt = acpi_rsdp_xsdt(out, rsdp, rsdp_len);
 

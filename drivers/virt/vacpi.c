@@ -2,11 +2,9 @@
  * controllers, PM timer, SCI, reset register and soft-off, on a PC with no 8042 and no VGA. */
 #include "drivers/virt/vacpi.h"
 #include "drivers/virt/vplatform.h"
+#include "drivers/acpi_layout.h"
 #include "kernel/lib.h"
 
-#define ACPI_HEADER_LEN 36 /* system description table header, ACPI 6.5 5.2.6 */
-#define RSDP_LEN 36        /* ACPI 2.0+ RSDP, ACPI 6.5 5.2.5.3 */
-#define RSDP_V1_LEN 20     /* the part the first checksum covers */
 #define FACS_LEN 64        /* ACPI 6.5 5.2.10 */
 #define FACS_ALIGN 64      /* FACS must be 64-byte aligned, ACPI 6.5 5.2.10 */
 #define FADT_LEN 276       /* FADT revision 6, ACPI 6.5 Table 5.9 */
@@ -22,34 +20,6 @@
 #define DSDT_REVISION 2
 #define ROOT_REVISION 1
 #define FACS_VERSION 2
-
-/* FADT field offsets, ACPI 6.5 Table 5.9 */
-enum vacpi_fadt_offset {
-	FADT_FIRMWARE_CTRL = 36,
-	FADT_DSDT = 40,
-	FADT_PM_PROFILE = 45,
-	FADT_SCI_INT = 46,
-	FADT_SMI_CMD = 48,
-	FADT_PM1A_EVT_BLK = 56,
-	FADT_PM1A_CNT_BLK = 64,
-	FADT_PM_TMR_BLK = 76,
-	FADT_PM1_EVT_LEN = 88,
-	FADT_PM1_CNT_LEN = 89,
-	FADT_PM_TMR_LEN = 91,
-	FADT_P_LVL2_LAT = 96,
-	FADT_P_LVL3_LAT = 98,
-	FADT_CENTURY = 108,
-	FADT_IAPC_BOOT_ARCH = 109,
-	FADT_FLAGS = 112,
-	FADT_RESET_REG = 116,
-	FADT_RESET_VALUE = 128,
-	FADT_MINOR_VERSION = 131,
-	FADT_X_DSDT = 140,
-	FADT_X_PM1A_EVT_BLK = 148,
-	FADT_X_PM1A_CNT_BLK = 172,
-	FADT_X_PM_TMR_BLK = 208,
-	FADT_HYPERVISOR_ID = 268,
-};
 
 /* FADT flags, ACPI 6.5 Table 5.10: WBINVD works, C1 (HLT) on all CPUs, no fixed power or
  * sleep button, a 24-bit PM timer (TMR_VAL_EXT clear), the reset register */
@@ -83,27 +53,8 @@ enum vacpi_fadt_offset {
 #define PM1_CNT_LEN 2
 #define PM_TMR_LEN 4
 
-/* MADT, ACPI 6.5 5.2.12 */
-#define MADT_LAPIC_ADDR 36
-#define MADT_FLAGS 40
-#define MADT_ENTRIES 44
-#define MADT_PCAT_COMPAT 1u
-enum vacpi_madt_type {
-	MADT_LAPIC = 0,
-	MADT_IOAPIC = 1,
-	MADT_ISO = 2,
-	MADT_LAPIC_NMI = 4,
-	MADT_X2APIC = 9,
-	MADT_X2APIC_NMI = 10,
-};
-#define MADT_LAPIC_LEN 8
-#define MADT_IOAPIC_LEN 12
-#define MADT_ISO_LEN 10
-#define MADT_LAPIC_NMI_LEN 6
-#define MADT_X2APIC_LEN 16
-#define MADT_X2APIC_NMI_LEN 12
+/* The guests' MADT, ACPI 6.5 5.2.12: its overrides, NMI wiring and interrupt flags */
 #define MADT_ISO_COUNT 2
-#define MADT_CPU_ENABLED 1u
 #define MADT_ALL_CPUS_8 0xff        /* processor UID meaning every CPU, type 4 */
 #define MADT_ALL_CPUS_32 0xffffffffu /* the same for type 10 */
 #define LINT1 1
@@ -113,41 +64,7 @@ enum vacpi_madt_type {
 #define INTI_LEVEL (0x3 << 2)
 #define ISA_BUS 0
 
-/* AML encodings, ACPI 6.5 20.2 */
-#define AML_ZERO_OP 0x00
-#define AML_ONE_OP 0x01
-#define AML_NAME_OP 0x08
-#define AML_BYTE_PREFIX 0x0a
-#define AML_PACKAGE_OP 0x12
-#define AML_METHOD_OP 0x14
 #define AML_MAX 32
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint8_t vacpi_sum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	while (len--)
-		sum = (uint8_t)(sum + *p++);
-	return sum;
-}
 
 /* A one-byte AML integer: ZeroOp, OneOp or BytePrefix value, ACPI 6.5 20.2.3 */
 static size_t aml_byte_const(uint8_t *p, uint8_t value)
@@ -194,21 +111,21 @@ static void vacpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t revi
 	size_t id_len = strnlen(table_id, 8);
 
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	put_le32(t + 4, len);
 	t[8] = revision;
-	t[9] = 0; /* checksum, set by vacpi_seal */
+	t[HDR_CHECKSUM] = 0; /* set by vacpi_seal */
 	memcpy(t + 10, VACPI_OEM_ID, 6);
 	memset(t + 16, ' ', 8);
 	memcpy(t + 16, table_id, id_len);
-	put32(t + 24, OEM_REVISION);
+	put_le32(t + 24, OEM_REVISION);
 	memcpy(t + 28, CREATOR_ID, 4);
-	put32(t + 32, CREATOR_REVISION);
+	put_le32(t + 32, CREATOR_REVISION);
 }
 
 /* The whole table sums to zero, ACPI 6.5 5.2.6 */
 static void vacpi_seal(uint8_t *t, uint32_t len)
 {
-	t[9] = (uint8_t)(0x100 - vacpi_sum(t, len));
+	t[HDR_CHECKSUM] = (uint8_t)(0x100 - acpi_sum(t, len));
 }
 
 static void vacpi_gas(uint8_t *p, uint8_t width, uint8_t access, uint64_t port)
@@ -217,7 +134,7 @@ static void vacpi_gas(uint8_t *p, uint8_t width, uint8_t access, uint64_t port)
 	p[1] = width;
 	p[2] = 0;
 	p[3] = access;
-	put64(p + 4, port);
+	put_le64(p + 4, port);
 }
 
 static size_t vacpi_madt_len(unsigned cpu_count, unsigned x2apic_count)
@@ -237,7 +154,7 @@ static struct vacpi_offsets vacpi_plan(unsigned cpu_count, unsigned x2apic_count
 {
 	struct vacpi_offsets o;
 
-	o.facs = ALIGN_UP((size_t)RSDP_LEN, (size_t)FACS_ALIGN);
+	o.facs = ALIGN_UP((size_t)RSDP_V2_LEN, (size_t)FACS_ALIGN);
 	o.dsdt = o.facs + FACS_LEN;
 	o.dsdt_len = ACPI_HEADER_LEN + aml_len;
 	o.fadt = ALIGN_UP(o.dsdt + o.dsdt_len, (size_t)TABLE_ALIGN);
@@ -259,34 +176,34 @@ size_t vacpi_size(unsigned cpu_count, unsigned x2apic_count)
 static void vacpi_build_facs(uint8_t *f)
 {
 	memcpy(f, "FACS", 4);
-	put32(f + 4, FACS_LEN);
+	put_le32(f + 4, FACS_LEN);
 	f[32] = FACS_VERSION; /* hardware signature, waking vectors, global lock, flags all 0 */
 }
 
 static void vacpi_build_fadt(uint8_t *f, uint64_t facs, uint64_t dsdt, const char *table_id)
 {
 	vacpi_header(f, "FACP", FADT_LEN, FADT_REVISION, table_id);
-	put32(f + FADT_FIRMWARE_CTRL, (uint32_t)facs);
-	put32(f + FADT_DSDT, (uint32_t)dsdt);
+	put_le32(f + FADT_FIRMWARE_CTRL, (uint32_t)facs);
+	put_le32(f + FADT_DSDT, (uint32_t)dsdt);
 	f[FADT_PM_PROFILE] = 0; /* unspecified */
-	put16(f + FADT_SCI_INT, VPLAT_SCI_IRQ);
-	put32(f + FADT_SMI_CMD, 0); /* no SMI command port: the platform is always in ACPI mode */
-	put32(f + FADT_PM1A_EVT_BLK, VPLAT_PM1A_EVT_BLK);
-	put32(f + FADT_PM1A_CNT_BLK, VPLAT_PM1A_CNT_BLK);
-	put32(f + FADT_PM_TMR_BLK, VPLAT_PM_TMR_BLK);
+	put_le16(f + FADT_SCI_INT, VPLAT_SCI_IRQ);
+	put_le32(f + FADT_SMI_CMD, 0); /* no SMI command port: the platform is always in ACPI mode */
+	put_le32(f + FADT_PM1A_EVT_BLK, VPLAT_PM1A_EVT_BLK);
+	put_le32(f + FADT_PM1A_CNT_BLK, VPLAT_PM1A_CNT_BLK);
+	put_le32(f + FADT_PM_TMR_BLK, VPLAT_PM_TMR_BLK);
 	f[FADT_PM1_EVT_LEN] = PM1_EVT_LEN;
 	f[FADT_PM1_CNT_LEN] = PM1_CNT_LEN;
 	f[FADT_PM_TMR_LEN] = PM_TMR_LEN;
-	put16(f + FADT_P_LVL2_LAT, P_LVL2_NONE);
-	put16(f + FADT_P_LVL3_LAT, P_LVL3_NONE);
+	put_le16(f + FADT_P_LVL2_LAT, P_LVL2_NONE);
+	put_le16(f + FADT_P_LVL3_LAT, P_LVL3_NONE);
 	f[FADT_CENTURY] = 0; /* no RTC century register: Linux infers the century */
-	put16(f + FADT_IAPC_BOOT_ARCH, VACPI_IAPC_BOOT_ARCH);
-	put32(f + FADT_FLAGS, VACPI_FADT_FLAGS);
+	put_le16(f + FADT_IAPC_BOOT_ARCH, VACPI_IAPC_BOOT_ARCH);
+	put_le32(f + FADT_FLAGS, VACPI_FADT_FLAGS);
 	vacpi_gas(f + FADT_RESET_REG, 8, GAS_ACCESS_BYTE, VPLAT_RESET_PORT);
 	f[FADT_RESET_VALUE] = VPLAT_RESET_VALUE;
 	f[FADT_MINOR_VERSION] = FADT_MINOR;
 	/* X_FIRMWARE_CTRL stays 0: the FACS is below 4 GiB, and ACPICA would install it twice */
-	put64(f + FADT_X_DSDT, dsdt);
+	put_le64(f + FADT_X_DSDT, dsdt);
 	vacpi_gas(f + FADT_X_PM1A_EVT_BLK, PM1_EVT_LEN * 8, GAS_ACCESS_WORD, VPLAT_PM1A_EVT_BLK);
 	vacpi_gas(f + FADT_X_PM1A_CNT_BLK, PM1_CNT_LEN * 8, GAS_ACCESS_WORD, VPLAT_PM1A_CNT_BLK);
 	vacpi_gas(f + FADT_X_PM_TMR_BLK, PM_TMR_LEN * 8, GAS_ACCESS_DWORD, VPLAT_PM_TMR_BLK);
@@ -300,8 +217,8 @@ static size_t vacpi_madt_iso(uint8_t *e, uint8_t irq, uint32_t gsi, uint16_t fla
 	e[1] = MADT_ISO_LEN;
 	e[2] = ISA_BUS;
 	e[3] = irq;
-	put32(e + 4, gsi);
-	put16(e + 8, flags);
+	put_le32(e + 4, gsi);
+	put_le16(e + 8, flags);
 	return MADT_ISO_LEN;
 }
 
@@ -311,8 +228,8 @@ static void vacpi_build_madt(uint8_t *m, size_t len, const struct vacpi_config *
 	size_t n = MADT_ENTRIES;
 
 	vacpi_header(m, "APIC", (uint32_t)len, MADT_REVISION, table_id);
-	put32(m + MADT_LAPIC_ADDR, (uint32_t)VPLAT_LAPIC_BASE);
-	put32(m + MADT_FLAGS, MADT_PCAT_COMPAT); /* the PIC pair exists, ACPI 6.5 Table 5.20 */
+	put_le32(m + MADT_LAPIC_ADDR, (uint32_t)VPLAT_LAPIC_BASE);
+	put_le32(m + MADT_FLAGS, MADT_PCAT_COMPAT); /* the PIC pair exists, ACPI 6.5 Table 5.20 */
 	/* One entry per vCPU, in order: Linux numbers CPUs as it meets them, the first is the BSP */
 	for (unsigned i = 0; i < cfg->cpu_count; i++) {
 		uint8_t *e = m + n;
@@ -322,15 +239,15 @@ static void vacpi_build_madt(uint8_t *m, size_t len, const struct vacpi_config *
 			e[1] = MADT_LAPIC_LEN;
 			e[2] = (uint8_t)i;
 			e[3] = (uint8_t)ids[i];
-			put32(e + 4, MADT_CPU_ENABLED);
+			put_le32(e + 4, MADT_CPU_ENABLED);
 			n += MADT_LAPIC_LEN;
 		} else { /* Processor Local x2APIC, 5.2.12.12 */
 			e[0] = MADT_X2APIC;
 			e[1] = MADT_X2APIC_LEN;
-			put16(e + 2, 0);
-			put32(e + 4, ids[i]);
-			put32(e + 8, MADT_CPU_ENABLED);
-			put32(e + 12, i);
+			put_le16(e + 2, 0);
+			put_le32(e + 4, ids[i]);
+			put_le32(e + 8, MADT_CPU_ENABLED);
+			put_le32(e + 12, i);
 			n += MADT_X2APIC_LEN;
 		}
 	}
@@ -339,8 +256,8 @@ static void vacpi_build_madt(uint8_t *m, size_t len, const struct vacpi_config *
 	m[n + 1] = MADT_IOAPIC_LEN;
 	m[n + 2] = VPLAT_IOAPIC_ID;
 	m[n + 3] = 0;
-	put32(m + n + 4, (uint32_t)VPLAT_IOAPIC_BASE);
-	put32(m + n + 8, 0); /* GSI base */
+	put_le32(m + n + 4, (uint32_t)VPLAT_IOAPIC_BASE);
+	put_le32(m + n + 8, 0); /* GSI base */
 	n += MADT_IOAPIC_LEN;
 	/* The PIT on pin 2; the SCI level-triggered, active high as ACPI wants, 5.2.12.5 */
 	n += vacpi_madt_iso(m + n, VPLAT_PIT_IRQ, VPLAT_PIT_GSI, INTI_ACTIVE_HIGH | INTI_EDGE);
@@ -349,14 +266,14 @@ static void vacpi_build_madt(uint8_t *m, size_t len, const struct vacpi_config *
 	m[n] = MADT_LAPIC_NMI;
 	m[n + 1] = MADT_LAPIC_NMI_LEN;
 	m[n + 2] = MADT_ALL_CPUS_8;
-	put16(m + n + 3, INTI_ACTIVE_HIGH | INTI_EDGE);
+	put_le16(m + n + 3, INTI_ACTIVE_HIGH | INTI_EDGE);
 	m[n + 5] = LINT1;
 	n += MADT_LAPIC_NMI_LEN;
 	if (any_x2apic) {
 		m[n] = MADT_X2APIC_NMI;
 		m[n + 1] = MADT_X2APIC_NMI_LEN;
-		put16(m + n + 2, INTI_ACTIVE_HIGH | INTI_EDGE);
-		put32(m + n + 4, MADT_ALL_CPUS_32);
+		put_le16(m + n + 2, INTI_ACTIVE_HIGH | INTI_EDGE);
+		put_le32(m + n + 4, MADT_ALL_CPUS_32);
 		m[n + 8] = LINT1;
 		memset(m + n + 9, 0, 3);
 		n += MADT_X2APIC_NMI_LEN;
@@ -368,14 +285,14 @@ static void vacpi_build_rsdp(uint8_t *r, uint64_t rsdt, uint64_t xsdt)
 {
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, VACPI_OEM_ID, 6);
-	r[15] = 2; /* ACPI 2.0+: Length, XsdtAddress and the extended checksum follow */
-	put32(r + 16, (uint32_t)rsdt);
-	put32(r + 20, RSDP_LEN);
-	put64(r + 24, xsdt);
+	r[RSDP_REVISION] = 2; /* ACPI 2.0+: Length, XsdtAddress and the extended checksum follow */
+	put_le32(r + 16, (uint32_t)rsdt);
+	put_le32(r + RSDP_LENGTH, RSDP_V2_LEN);
+	put_le64(r + 24, xsdt);
 	memset(r + 33, 0, 3);
-	r[8] = (uint8_t)(0x100 - vacpi_sum(r, RSDP_V1_LEN));
-	r[32] = 0;
-	r[32] = (uint8_t)(0x100 - vacpi_sum(r, RSDP_LEN));
+	r[RSDP_CHECKSUM] = (uint8_t)(0x100 - acpi_sum(r, RSDP_V1_LEN));
+	r[RSDP_EXT_CHECKSUM] = 0;
+	r[RSDP_EXT_CHECKSUM] = (uint8_t)(0x100 - acpi_sum(r, RSDP_V2_LEN));
 }
 
 static int vacpi_check(const struct vacpi_config *cfg, const uint32_t *ids, unsigned *x2apic_count)
@@ -447,12 +364,12 @@ int vacpi_build(uint8_t *buf, size_t size, uint64_t gpa, const struct vacpi_conf
 
 	/* Root tables list the FADT first, then the MADT, ACPI 6.5 5.2.7 and 5.2.8 */
 	vacpi_header(buf + o.xsdt, "XSDT", ACPI_HEADER_LEN + 2 * 8, ROOT_REVISION, table_id);
-	put64(buf + o.xsdt + ACPI_HEADER_LEN, out->fadt);
-	put64(buf + o.xsdt + ACPI_HEADER_LEN + 8, out->madt);
+	put_le64(buf + o.xsdt + ACPI_HEADER_LEN, out->fadt);
+	put_le64(buf + o.xsdt + ACPI_HEADER_LEN + 8, out->madt);
 	vacpi_seal(buf + o.xsdt, ACPI_HEADER_LEN + 2 * 8);
 	vacpi_header(buf + o.rsdt, "RSDT", ACPI_HEADER_LEN + 2 * 4, ROOT_REVISION, table_id);
-	put32(buf + o.rsdt + ACPI_HEADER_LEN, (uint32_t)out->fadt);
-	put32(buf + o.rsdt + ACPI_HEADER_LEN + 4, (uint32_t)out->madt);
+	put_le32(buf + o.rsdt + ACPI_HEADER_LEN, (uint32_t)out->fadt);
+	put_le32(buf + o.rsdt + ACPI_HEADER_LEN + 4, (uint32_t)out->madt);
 	vacpi_seal(buf + o.rsdt, ACPI_HEADER_LEN + 2 * 4);
 	vacpi_build_rsdp(buf, out->rsdt, out->xsdt);
 	return 0;

@@ -12,39 +12,6 @@ TEST_MAIN_GLOBALS;
 #define KERNEL_LEN 0x3000u
 #define HEADER_END 0x26c /* what a 2.15 kernel's jump byte gives: 0x202 + 0x6a */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static uint8_t pattern(size_t i)
 {
 	return (uint8_t)(i * 13 + (i >> 8) + 1);
@@ -102,25 +69,25 @@ static uint8_t *make_bz(const struct bz_spec *s, size_t *len)
 	for (size_t i = 0; i < n; i++)
 		b[i] = pattern(i);
 	b[0x1f1] = s->setup_sects;
-	put32(b + 0x1f4, s->kernel_len / 16);
-	put16(b + 0x1fe, 0xaa55);
+	put_le32(b + 0x1f4, s->kernel_len / 16);
+	put_le16(b + 0x1fe, 0xaa55);
 	b[0x200] = 0xeb;
 	b[0x201] = s->header_len;
 	memcpy(b + 0x202, "HdrS", 4);
-	put16(b + 0x206, s->version);
+	put_le16(b + 0x206, s->version);
 	b[0x210] = 0;
 	b[0x211] = s->loadflags;
-	put32(b + 0x218, 0);
-	put32(b + 0x21c, 0);
-	put32(b + 0x228, 0);
-	put32(b + 0x22c, s->initrd_addr_max);
-	put32(b + 0x230, s->kernel_alignment);
+	put_le32(b + 0x218, 0);
+	put_le32(b + 0x21c, 0);
+	put_le32(b + 0x228, 0);
+	put_le32(b + 0x22c, s->initrd_addr_max);
+	put_le32(b + 0x230, s->kernel_alignment);
 	b[0x234] = s->relocatable;
 	b[0x235] = 21;
-	put16(b + 0x236, s->xloadflags);
-	put32(b + 0x238, s->cmdline_size);
-	put64(b + 0x258, s->pref_address);
-	put32(b + 0x260, s->init_size);
+	put_le16(b + 0x236, s->xloadflags);
+	put_le32(b + 0x238, s->cmdline_size);
+	put_le64(b + 0x258, s->pref_address);
+	put_le32(b + 0x260, s->init_size);
 	*len = n;
 	return b;
 }
@@ -249,7 +216,7 @@ static void test_parse_refusals(void)
 	CHECK_EQ(bzimage_parse(img, len, &bi, &why), -E_INVAL);
 	CHECK(strstr(why, "0xAA55") != NULL);
 	seen[k++] = why;
-	put16(img + 0x1fe, 0xaa55);
+	put_le16(img + 0x1fe, 0xaa55);
 	memcpy(img + 0x202, "HdrT", 4);
 	CHECK_EQ(bzimage_parse(img, len, &bi, &why), -E_INVAL);
 	CHECK(strstr(why, "HdrS") != NULL);
@@ -336,9 +303,9 @@ static void check_e820(const uint8_t *zp, const struct linux_e820_entry *want, u
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *e = zp + BP_E820_TABLE + i * BP_E820_ENTRY_SIZE;
 
-		CHECK_EQ(get64(e), want[i].addr);
-		CHECK_EQ(get64(e + 8), want[i].size);
-		CHECK_EQ(get32(e + 16), want[i].type);
+		CHECK_EQ(get_le64(e), want[i].addr);
+		CHECK_EQ(get_le64(e + 8), want[i].size);
+		CHECK_EQ(get_le32(e + 16), want[i].type);
 	}
 	/* Nothing after the last entry */
 	for (unsigned i = n * BP_E820_ENTRY_SIZE; i < BZ_E820_MAX * BP_E820_ENTRY_SIZE && i < 0xd00 - BP_E820_TABLE; i++)
@@ -382,18 +349,18 @@ static void test_load_zero_page(void)
 			CHECK_EQ(zp[i], l.img[i]);
 	}
 	CHECK(memcmp(zp + 0x202, "HdrS", 4) == 0);
-	CHECK_EQ(get16(zp + 0x206), 0x020f);
+	CHECK_EQ(get_le16(zp + 0x206), 0x020f);
 	CHECK_EQ(zp[0x210], 0xff); /* type_of_loader: undefined */
 	CHECK_EQ(zp[0x211], BZ_LOADED_HIGH | BZ_CAN_USE_HEAP);
-	CHECK_EQ(get32(zp + 0x214), 0x1000000); /* code32_start */
-	CHECK_EQ(get16(zp + 0x224), 0xfe00);   /* heap_end_ptr */
-	CHECK_EQ(get32(zp + 0x228), BZ_CMDLINE);
-	CHECK_EQ(get32(zp + BP_EXT_CMD_LINE_PTR), 0);
-	CHECK_EQ(get32(zp + 0x218), l.e.initrd_addr);
-	CHECK_EQ(get32(zp + 0x21c), sizeof(initrd));
-	CHECK_EQ(get32(zp + BP_EXT_RAMDISK_IMAGE), 0);
-	CHECK_EQ(get32(zp + BP_EXT_RAMDISK_SIZE), 0);
-	CHECK_EQ(get64(zp + BP_ACPI_RSDP_ADDR), 0xe0000);
+	CHECK_EQ(get_le32(zp + 0x214), 0x1000000); /* code32_start */
+	CHECK_EQ(get_le16(zp + 0x224), 0xfe00);   /* heap_end_ptr */
+	CHECK_EQ(get_le32(zp + 0x228), BZ_CMDLINE);
+	CHECK_EQ(get_le32(zp + BP_EXT_CMD_LINE_PTR), 0);
+	CHECK_EQ(get_le32(zp + 0x218), l.e.initrd_addr);
+	CHECK_EQ(get_le32(zp + 0x21c), sizeof(initrd));
+	CHECK_EQ(get_le32(zp + BP_EXT_RAMDISK_IMAGE), 0);
+	CHECK_EQ(get_le32(zp + BP_EXT_RAMDISK_SIZE), 0);
+	CHECK_EQ(get_le64(zp + BP_ACPI_RSDP_ADDR), 0xe0000);
 
 	/* e820: RAM, reserved hole, the ACPI tables, RAM from 1 MiB to the end, nothing more */
 	{
@@ -425,9 +392,9 @@ static void test_load_zero_page(void)
 	load_spec(&l, &s, RAM_64M, &p);
 	CHECK_EQ(l.err, 0);
 	zp = l.ram + BZ_ZERO_PAGE;
-	CHECK_EQ(get64(zp + BP_ACPI_RSDP_ADDR), 0);
-	CHECK_EQ(get32(zp + 0x218), 0);
-	CHECK_EQ(get32(zp + 0x21c), 0);
+	CHECK_EQ(get_le64(zp + BP_ACPI_RSDP_ADDR), 0);
+	CHECK_EQ(get_le32(zp + 0x218), 0);
+	CHECK_EQ(get_le32(zp + 0x21c), 0);
 	CHECK_EQ(l.e.initrd_addr, 0);
 	unload(&l);
 }
@@ -435,15 +402,15 @@ static void test_load_zero_page(void)
 /* Walks the identity map the way the CPU does, SDM Vol. 3A 4.5; returns the physical address. */
 static bool walk(const uint8_t *ram, uint64_t cr3, uint64_t va, uint64_t *pa)
 {
-	uint64_t pml4e = get64(ram + cr3 + ((va >> 39) & 511) * 8);
+	uint64_t pml4e = get_le64(ram + cr3 + ((va >> 39) & 511) * 8);
 	uint64_t pdpte, pde;
 
 	if (!(pml4e & 1) || !(pml4e & 2))
 		return false;
-	pdpte = get64(ram + (pml4e & ~0xfffull) + ((va >> 30) & 511) * 8);
+	pdpte = get_le64(ram + (pml4e & ~0xfffull) + ((va >> 30) & 511) * 8);
 	if (!(pdpte & 1) || (pdpte & 0x80))
 		return false;
-	pde = get64(ram + (pdpte & ~0xfffull) + ((va >> 21) & 511) * 8);
+	pde = get_le64(ram + (pdpte & ~0xfffull) + ((va >> 21) & 511) * 8);
 	if (!(pde & 1) || !(pde & 2) || !(pde & 0x80))
 		return false;
 	*pa = (pde & ~0x1fffffull) + (va & 0x1fffff);
@@ -491,11 +458,11 @@ static void test_entry_state(void)
 	/* GDT: null, null, 64-bit code at 0x10, flat data at 0x18; limits match the table */
 	CHECK_EQ(l.e.gdt_base, BZ_GDT);
 	CHECK_EQ(l.e.gdt_limit, 4 * 8 - 1);
-	gdt0 = get64(l.ram + BZ_GDT);
-	code = get64(l.ram + BZ_GDT + 0x10);
-	data = get64(l.ram + BZ_GDT + 0x18);
+	gdt0 = get_le64(l.ram + BZ_GDT);
+	code = get_le64(l.ram + BZ_GDT + 0x10);
+	data = get_le64(l.ram + BZ_GDT + 0x18);
 	CHECK_EQ(gdt0, 0);
-	CHECK_EQ(get64(l.ram + BZ_GDT + 8), 0);
+	CHECK_EQ(get_le64(l.ram + BZ_GDT + 8), 0);
 	CHECK_EQ((code >> 40) & 0xff, 0x9b);  /* present, DPL 0, code, execute/read, accessed */
 	CHECK_EQ((code >> 53) & 1, 1);        /* L */
 	CHECK_EQ((code >> 54) & 1, 0);        /* D clear with L */
@@ -544,7 +511,7 @@ static void test_identity_large_ram(void)
 		CHECK_EQ(pa, want - 1);
 		CHECK(!walk(ram, e.cr3, want, &pa));
 		/* e820 runs to the end of RAM, not of the map */
-		CHECK_EQ(get64(ram + BZ_ZERO_PAGE + BP_E820_TABLE + 2 * 20 + 8), sizes[k] - MiB);
+		CHECK_EQ(get_le64(ram + BZ_ZERO_PAGE + BP_E820_TABLE + 2 * 20 + 8), sizes[k] - MiB);
 		munmap(ram, sizes[k]);
 	}
 	free(img);

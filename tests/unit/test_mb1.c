@@ -14,33 +14,11 @@ struct elf_seg {
 	uint32_t type, offset, vaddr, paddr, filesz, memsz;
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static void put_mb_header(uint8_t *p, uint32_t flags)
 {
-	put32(p, MB1_HEADER_MAGIC);
-	put32(p + 4, flags);
-	put32(p + 8, (uint32_t)-(MB1_HEADER_MAGIC + flags));
+	put_le32(p, MB1_HEADER_MAGIC);
+	put_le32(p + 4, flags);
+	put_le32(p + 8, (uint32_t)-(MB1_HEADER_MAGIC + flags));
 }
 
 /* Byte i of every test image: easy to recognise once loaded */
@@ -66,25 +44,25 @@ static size_t make_elf(uint8_t *buf, uint32_t entry, const struct elf_seg *segs,
 	buf[4] = 1; /* ELFCLASS32 */
 	buf[5] = 1; /* ELFDATA2LSB */
 	buf[6] = 1; /* EV_CURRENT */
-	put16(buf + 16, 2); /* ET_EXEC */
-	put16(buf + 18, 3); /* EM_386 */
-	put32(buf + 20, 1);
-	put32(buf + 24, entry);
-	put32(buf + 28, 52);
-	put16(buf + 40, 52);
-	put16(buf + 42, 32);
-	put16(buf + 44, (uint16_t)n);
+	put_le16(buf + 16, 2); /* ET_EXEC */
+	put_le16(buf + 18, 3); /* EM_386 */
+	put_le32(buf + 20, 1);
+	put_le32(buf + 24, entry);
+	put_le32(buf + 28, 52);
+	put_le16(buf + 40, 52);
+	put_le16(buf + 42, 32);
+	put_le16(buf + 44, (uint16_t)n);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *ph = buf + 52 + i * 32;
 
-		put32(ph, segs[i].type);
-		put32(ph + 4, segs[i].offset);
-		put32(ph + 8, segs[i].vaddr);
-		put32(ph + 12, segs[i].paddr);
-		put32(ph + 16, segs[i].filesz);
-		put32(ph + 20, segs[i].memsz);
-		put32(ph + 24, 5);
-		put32(ph + 28, 0x1000);
+		put_le32(ph, segs[i].type);
+		put_le32(ph + 4, segs[i].offset);
+		put_le32(ph + 8, segs[i].vaddr);
+		put_le32(ph + 12, segs[i].paddr);
+		put_le32(ph + 16, segs[i].filesz);
+		put_le32(ph + 20, segs[i].memsz);
+		put_le32(ph + 24, 5);
+		put_le32(ph + 28, 0x1000);
 	}
 	put_mb_header(buf + mb_off, mb_flags);
 	return len;
@@ -115,11 +93,11 @@ static size_t make_aout(uint8_t *buf, size_t len, const struct aout_fields *f)
 	for (size_t i = 0; i < len; i++)
 		buf[i] = pattern(i);
 	put_mb_header(hdr, f->flags | 0x10000);
-	put32(hdr + 12, f->header_addr);
-	put32(hdr + 16, f->load_addr);
-	put32(hdr + 20, f->load_end_addr);
-	put32(hdr + 24, f->bss_end_addr);
-	put32(hdr + 28, f->entry_addr);
+	put_le32(hdr + 12, f->header_addr);
+	put_le32(hdr + 16, f->load_addr);
+	put_le32(hdr + 20, f->load_end_addr);
+	put_le32(hdr + 24, f->bss_end_addr);
+	put_le32(hdr + 28, f->entry_addr);
 	return len;
 }
 
@@ -246,11 +224,11 @@ static void test_parse_aout(void)
 	/* An ELF file with flag 16 is loaded by the a.out fields, as GRUB does */
 	len = make_good_elf(buf);
 	put_mb_header(buf + 0x80, 0x10000);
-	put32(buf + 0x80 + 12, 0x200080);
-	put32(buf + 0x80 + 16, 0x200000);
-	put32(buf + 0x80 + 20, 0);
-	put32(buf + 0x80 + 24, 0);
-	put32(buf + 0x80 + 28, 0x200100);
+	put_le32(buf + 0x80 + 12, 0x200080);
+	put_le32(buf + 0x80 + 16, 0x200000);
+	put_le32(buf + 0x80 + 20, 0);
+	put_le32(buf + 0x80 + 24, 0);
+	put_le32(buf + 0x80 + 28, 0x200100);
 	CHECK_EQ(mb1_parse(buf, len, &im, &why), 0);
 	CHECK(im.aout_kludge);
 	CHECK_EQ(im.entry, 0x200100);
@@ -296,7 +274,7 @@ static void test_header_errors(void)
 
 	/* Bad checksum alone, then followed by a good header */
 	len = make_good_elf(buf);
-	put32(buf + 52 + 3 * 32 + 8, 0x12345678);
+	put_le32(buf + 52 + 3 * 32 + 8, 0x12345678);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
 	CHECK_STR(why, "bad header checksum");
 	put_mb_header(buf + 0x200, 0);
@@ -344,57 +322,57 @@ static void test_elf_errors(void)
 	CHECK_STR(why, "not a little-endian ELF file");
 
 	len = make_good_elf(buf);
-	put16(buf + 16, 3);
+	put_le16(buf + 16, 3);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
 	CHECK_STR(why, "ELF file is not an executable (ET_EXEC)");
 
 	len = make_good_elf(buf);
-	put16(buf + 18, 62);
+	put_le16(buf + 18, 62);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
 	CHECK_STR(why, "ELF machine is not i386 (EM_386)");
 
 	len = make_good_elf(buf);
-	put16(buf + 44, 0);
+	put_le16(buf + 44, 0);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
 	CHECK_STR(why, "ELF file has no program headers");
 
 	len = make_good_elf(buf);
-	put16(buf + 42, 16);
+	put_le16(buf + 42, 16);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
 	CHECK_STR(why, "ELF program header entry size is too small");
 
 	len = make_good_elf(buf);
-	put32(buf + 28, (uint32_t)len - 64);
+	put_le32(buf + 28, (uint32_t)len - 64);
 	CHECK_EQ(parse_why(buf, len, &why), -E_TRUNC);
 	CHECK_STR(why, "ELF program headers extend past the end of the image");
-	put32(buf + 28, 0xffffffff);
-	put16(buf + 44, 0xffff);
+	put_le32(buf + 28, 0xffffffff);
+	put_le16(buf + 44, 0xffff);
 	CHECK_EQ(parse_why(buf, len, &why), -E_TRUNC);
 
 	/* Segment 1 (the third program header) runs past the end */
 	len = make_good_elf(buf);
 	CHECK_EQ(parse_why(buf, len - 1, &why), -E_TRUNC);
 	CHECK_STR(why, "ELF segment 1 extends past the end of the image");
-	put32(buf + 52 + 2 * 32 + 4, 0xfffffff0);
+	put_le32(buf + 52 + 2 * 32 + 4, 0xfffffff0);
 	CHECK_EQ(parse_why(buf, len, &why), -E_TRUNC);
 	CHECK_STR(why, "ELF segment 1 extends past the end of the image");
 
 	len = make_good_elf(buf);
-	put32(buf + 52 + 16, 0x801);
+	put_le32(buf + 52 + 16, 0x801);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
 	CHECK_STR(why, "ELF segment 0 has a file size larger than its memory size");
 
 	len = make_good_elf(buf);
-	put32(buf + 52 + 2 * 32 + 12, 0xfffff000);
+	put_le32(buf + 52 + 2 * 32 + 12, 0xfffff000);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
 	CHECK_STR(why, "ELF segment 1 ends above 4 GiB");
 
 	len = make_good_elf(buf);
-	put32(buf + 24, 0x200000);
+	put_le32(buf + 24, 0x200000);
 	CHECK_EQ(parse_why(buf, len, &why), -E_INVAL);
 	CHECK_STR(why, "ELF entry point is not in a loadable segment");
 	/* Entry in the bss part of a segment still counts, as in GRUB */
-	put32(buf + 24, 0x1030ff);
+	put_le32(buf + 24, 0x1030ff);
 	CHECK_EQ(parse_why(buf, len, &why), 0);
 
 	const struct elf_seg notes[] = { { 4, 0x1000, 0x100000, 0x100000, 0x10, 0x10 } };
@@ -663,14 +641,14 @@ static void test_load(void)
 	CHECK_EQ(ram[0x102000], 0);
 	CHECK_EQ(ram[0x103fff], 0);
 	CHECK_EQ(ram[0x104000], 0xaa);
-	CHECK_EQ(get32(ram + 0x100040), MB1_HEADER_MAGIC);
+	CHECK_EQ(get_le32(ram + 0x100040), MB1_HEADER_MAGIC);
 	free(ram);
 }
 
 /* The guest's view: struct multiboot_info fields by offset. */
 static uint32_t mbi32(const uint8_t *ram, uint32_t mbi, unsigned off)
 {
-	return get32(ram + mbi + off);
+	return get_le32(ram + mbi + off);
 }
 
 static bool in_window(uint64_t gpa, uint64_t size)
@@ -729,30 +707,30 @@ static void test_boot_setup(void)
 	mods_addr = mbi32(ram, mbi, 24);
 	CHECK(in_window(mods_addr, 32));
 	CHECK_EQ(mods_addr % 4, 0);
-	CHECK_EQ(get32(ram + mods_addr), 0x104000);
-	CHECK_EQ(get32(ram + mods_addr + 4), 0x104000 + sizeof(one) - 1);
+	CHECK_EQ(get_le32(ram + mods_addr), 0x104000);
+	CHECK_EQ(get_le32(ram + mods_addr + 4), 0x104000 + sizeof(one) - 1);
 	CHECK(memcmp(ram + 0x104000, one, sizeof(one) - 1) == 0);
-	CHECK(in_window(get32(ram + mods_addr + 8), 7));
-	CHECK_STR((const char *)ram + get32(ram + mods_addr + 8), "initrd");
-	CHECK_EQ(get32(ram + mods_addr + 12), 0);
-	CHECK_EQ(get32(ram + mods_addr + 16), 0x105000);
-	CHECK_EQ(get32(ram + mods_addr + 20), 0x105000 + sizeof(two));
+	CHECK(in_window(get_le32(ram + mods_addr + 8), 7));
+	CHECK_STR((const char *)ram + get_le32(ram + mods_addr + 8), "initrd");
+	CHECK_EQ(get_le32(ram + mods_addr + 12), 0);
+	CHECK_EQ(get_le32(ram + mods_addr + 16), 0x105000);
+	CHECK_EQ(get_le32(ram + mods_addr + 20), 0x105000 + sizeof(two));
 	CHECK(memcmp(ram + 0x105000, two, sizeof(two)) == 0);
-	CHECK_STR((const char *)ram + get32(ram + mods_addr + 24), "second arg=1");
+	CHECK_STR((const char *)ram + get_le32(ram + mods_addr + 24), "second arg=1");
 	for (unsigned i = 0; i < 2; i++)
-		CHECK_EQ(get32(ram + mods_addr + i * 16) % 4096, 0);
+		CHECK_EQ(get_le32(ram + mods_addr + i * 16) % 4096, 0);
 
 	/* Memory map, walked the way the specification tells a guest to */
 	mmap_len = mbi32(ram, mbi, 44);
 	mmap_addr = mbi32(ram, mbi, 48);
 	CHECK_EQ(mmap_len, 72);
 	CHECK(in_window(mmap_addr, mmap_len));
-	for (uint32_t at = mmap_addr; at < mmap_addr + mmap_len; at += get32(ram + at) + 4) {
-		CHECK_EQ(get32(ram + at), 20);
+	for (uint32_t at = mmap_addr; at < mmap_addr + mmap_len; at += get_le32(ram + at) + 4) {
+		CHECK_EQ(get_le32(ram + at), 20);
 		if (entries < ARRAY_SIZE(want_mmap)) {
-			CHECK_EQ(get64(ram + at + 4), want_mmap[entries].base);
-			CHECK_EQ(get64(ram + at + 12), want_mmap[entries].len);
-			CHECK_EQ(get32(ram + at + 20), want_mmap[entries].type);
+			CHECK_EQ(get_le64(ram + at + 4), want_mmap[entries].base);
+			CHECK_EQ(get_le64(ram + at + 12), want_mmap[entries].len);
+			CHECK_EQ(get_le32(ram + at + 20), want_mmap[entries].type);
 		}
 		entries++;
 	}
@@ -761,7 +739,7 @@ static void test_boot_setup(void)
 	/* The pieces do not overlap one another */
 	CHECK(mbi32(ram, mbi, 16) >= mbi + 116);
 	CHECK(mods_addr >= mbi32(ram, mbi, 64) + 8);
-	CHECK(mmap_addr >= get32(ram + mods_addr + 24) + sizeof("second arg=1"));
+	CHECK(mmap_addr >= get_le32(ram + mods_addr + 24) + sizeof("second arg=1"));
 	free(ram);
 }
 
@@ -785,8 +763,8 @@ static void test_boot_setup_edges(void)
 	p.module_count = 1;
 	p.modules_start = RAM_16M - sizeof(blob);
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
-	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24) + 4), RAM_16M);
-	CHECK_STR((const char *)ram + get32(ram + mbi32(ram, mbi, 24) + 8), "");
+	CHECK_EQ(get_le32(ram + mbi32(ram, mbi, 24) + 4), RAM_16M);
+	CHECK_STR((const char *)ram + get_le32(ram + mbi32(ram, mbi, 24) + 8), "");
 	p.modules_start = RAM_16M - sizeof(blob) + 1;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), -E_RANGE);
 	p.modules_start = 0xfffff000;
@@ -807,18 +785,18 @@ static void test_boot_setup_edges(void)
 	p.module_count = 1;
 	p.modules_start = 0x1000;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
-	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), 0x1000);
+	CHECK_EQ(get_le32(ram + mbi32(ram, mbi, 24)), 0x1000);
 	CHECK_EQ(mbi, 0x1000 + sizeof(blob));
 	p.modules_start = 0xa0000;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
-	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), MiB);
+	CHECK_EQ(get_le32(ram + mbi32(ram, mbi, 24)), MiB);
 	CHECK_EQ(mbi, MB1_INFO_BASE);
 	p.modules_start = MB1_LOW_MEM_END - sizeof(blob) + 1;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
-	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), MiB);
+	CHECK_EQ(get_le32(ram + mbi32(ram, mbi, 24)), MiB);
 	p.modules_start = ALIGN_DOWN(MB1_LOW_MEM_END - sizeof(blob), 4096);
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
-	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), p.modules_start);
+	CHECK_EQ(get_le32(ram + mbi32(ram, mbi, 24)), p.modules_start);
 	mod.size = 0x7000;
 	p.modules_start = 0x1000;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
@@ -847,7 +825,7 @@ static void test_boot_setup_edges(void)
 	p.ram_size = 6 * GiB;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
 	CHECK_EQ(mbi32(ram, mbi, 8), (4 * GiB - MiB) / KiB);
-	CHECK_EQ(get64(ram + mbi32(ram, mbi, 48) + 2 * 24 + 12), 6 * GiB - MiB);
+	CHECK_EQ(get_le64(ram + mbi32(ram, mbi, 48) + 2 * 24 + 12), 6 * GiB - MiB);
 
 	/* A command line too long for the window */
 	size_t big = MB1_INFO_MAX;
@@ -895,7 +873,7 @@ static bool info_extent(const uint8_t *ram, uint32_t mbi, uint64_t *end)
 	e = MAX(e, mbi32(ram, mbi, 64) + strlen((const char *)ram + mbi32(ram, mbi, 64)) + 1);
 	e = MAX(e, (uint64_t)mods + count * 16);
 	for (uint32_t i = 0; i < count; i++) {
-		uint32_t str = get32(ram + mods + i * 16 + 8);
+		uint32_t str = get_le32(ram + mods + i * 16 + 8);
 
 		if (str < mbi)
 			return false;
@@ -925,7 +903,7 @@ static void test_boot_setup_low(void)
 	image_of(&im, at_8000, 1);
 	p.modules_start = ALIGN_UP(im.load_end, 4096);
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
-	mod_at = get32(ram + mbi32(ram, mbi, 24));
+	mod_at = get_le32(ram + mbi32(ram, mbi, 24));
 	CHECK_EQ(mod_at, 0xe000);
 	CHECK_EQ(mbi, 0x10000);
 	CHECK(info_extent(ram, mbi, &end));
@@ -954,13 +932,13 @@ static void test_boot_setup_low(void)
 	p.modules_start = 0x9f000;
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
 	CHECK_EQ(mbi, 0x1000);
-	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), MiB); /* the module skipped the ROM hole */
+	CHECK_EQ(get_le32(ram + mbi32(ram, mbi, 24)), MiB); /* the module skipped the ROM hole */
 
 	/* All of low memory taken: after the module, above 1 MiB */
 	const uint32_t all_low[][2] = { { 0x1000, MB1_LOW_MEM_END } };
 	image_of(&im, all_low, 1);
 	CHECK_EQ(mb1_boot_setup(ram, &p, &mbi), 0);
-	CHECK_EQ(get32(ram + mbi32(ram, mbi, 24)), MiB);
+	CHECK_EQ(get_le32(ram + mbi32(ram, mbi, 24)), MiB);
 	CHECK_EQ(mbi, MiB + 0x2000);
 
 	/* No room anywhere: low memory and RAM up to its end are the image's */
@@ -1020,7 +998,7 @@ static void test_boot_setup_placement_fuzz(void)
 		for (unsigned i = 0; i < n; i++)
 			CHECK(apart(mbi, end, segs[i][0], segs[i][1]));
 		for (unsigned i = 0; i < p.module_count; i++) {
-			uint32_t ms = get32(ram + list + i * 16), me = get32(ram + list + i * 16 + 4);
+			uint32_t ms = get_le32(ram + list + i * 16), me = get_le32(ram + list + i * 16 + 4);
 
 			CHECK_EQ(me - ms, mods[i].size);
 			CHECK(apart(mbi, end, ms, me));

@@ -26,11 +26,6 @@ struct efi_desc {
 static struct boot_info bi;
 static size_t where;
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
 static void mbi_begin(struct mbi *m)
 {
 	memset(m->buf, 0, sizeof(m->buf));
@@ -42,8 +37,8 @@ static size_t mbi_tag(struct mbi *m, uint32_t type, const void *payload, size_t 
 {
 	size_t off = m->len;
 
-	put32(m->buf + off, type);
-	put32(m->buf + off + 4, (uint32_t)(8 + payload_len));
+	put_le32(m->buf + off, type);
+	put_le32(m->buf + off + 4, (uint32_t)(8 + payload_len));
 	if (payload)
 		memcpy(m->buf + off + 8, payload, payload_len);
 	m->len = off + ALIGN_UP(8 + payload_len, 8);
@@ -59,8 +54,8 @@ static size_t mbi_module(struct mbi *m, uint32_t start, uint32_t end, const char
 {
 	uint8_t p[256];
 
-	put32(p, start);
-	put32(p + 4, end);
+	put_le32(p, start);
+	put_le32(p + 4, end);
 	memcpy(p + 8, s, strlen(s) + 1);
 	return mbi_tag(m, 3, p, 8 + strlen(s) + 1);
 }
@@ -70,8 +65,8 @@ static size_t mbi_mmap(struct mbi *m, const struct mmap_entry *e, unsigned n, ui
 	static uint8_t p[8192];
 
 	memset(p, 0, sizeof(p));
-	put32(p, entry_size);
-	put32(p + 4, 0);
+	put_le32(p, entry_size);
+	put_le32(p + 4, 0);
 	for (unsigned i = 0; i < n; i++)
 		memcpy(p + 8 + i * entry_size, &e[i], sizeof(e[i]));
 	return mbi_tag(m, 6, p, 8 + (size_t)n * entry_size);
@@ -82,8 +77,8 @@ static size_t mbi_efi_mmap(struct mbi *m, const struct efi_desc *d, unsigned n, 
 	static uint8_t p[8192];
 
 	memset(p, 0, sizeof(p));
-	put32(p, desc_size);
-	put32(p + 4, 1);
+	put_le32(p, desc_size);
+	put_le32(p + 4, 1);
 	for (unsigned i = 0; i < n; i++)
 		memcpy(p + 8 + i * desc_size, &d[i], MIN(sizeof(d[i]), (size_t)desc_size));
 	return mbi_tag(m, 17, p, 8 + (size_t)n * desc_size);
@@ -108,7 +103,7 @@ static size_t mbi_end(struct mbi *m)
 {
 	size_t off = mbi_tag(m, 0, NULL, 0);
 
-	put32(m->buf, (uint32_t)m->len);
+	put_le32(m->buf, (uint32_t)m->len);
 	return off;
 }
 
@@ -561,7 +556,7 @@ static void test_header_errors(void)
 	small[0] = 24;
 	CHECK_EQ(parse_exact(small, 16), -E_TRUNC);
 	CHECK_EQ(where, 0);
-	put32(small, 0xffffffff);
+	put_le32(small, 0xffffffff);
 	CHECK_EQ(parse_exact(small, 16), -E_TRUNC);
 	/* Data after total_size is ignored */
 	small[0] = 16;
@@ -581,7 +576,7 @@ static void test_bad_tag_sizes(void)
 		mbi_string(&m, 1, "ok");
 		off = mbi_tag(&m, 4, (uint32_t[]){ 1, 2 }, 8);
 		mbi_end(&m);
-		put32(m.buf + off + 4, bad_sizes[i]);
+		put_le32(m.buf + off + 4, bad_sizes[i]);
 		CHECK_EQ(parse(&m), -E_INVAL);
 		CHECK_EQ(where, off);
 	}
@@ -593,7 +588,7 @@ static void test_bad_tag_sizes(void)
 		off = mbi_tag(&m, 99, NULL, 16);
 		mbi_end(&m);
 		/* off + 32 is the end of the MBI: 33 and more run past it */
-		put32(m.buf + off + 4, past_end[i]);
+		put_le32(m.buf + off + 4, past_end[i]);
 		CHECK_EQ(parse(&m), -E_TRUNC);
 		CHECK_EQ(where, off);
 	}
@@ -602,14 +597,14 @@ static void test_bad_tag_sizes(void)
 	mbi_begin(&m);
 	mbi_string(&m, 1, "cmd");
 	mbi_tag(&m, 99, NULL, 8);
-	put32(m.buf, (uint32_t)m.len);
+	put_le32(m.buf, (uint32_t)m.len);
 	CHECK_EQ(parse(&m), -E_TRUNC);
 	CHECK_EQ(where, m.len);
 
 	/* A stray 4 bytes at the end cannot hold a tag header */
 	mbi_begin(&m);
 	mbi_tag(&m, 99, NULL, 4);
-	put32(m.buf, (uint32_t)m.len + 4);
+	put_le32(m.buf, (uint32_t)m.len + 4);
 	CHECK_EQ(parse_exact(m.buf, m.len + 4), -E_TRUNC);
 	CHECK_EQ(where, m.len);
 
@@ -635,7 +630,7 @@ static void test_truncation_every_length(void)
 		/* The header agrees with the cut: the walk itself must notice */
 		if (len >= 8) {
 			memcpy(cut.buf, m.buf, len);
-			put32(cut.buf, (uint32_t)len);
+			put_le32(cut.buf, (uint32_t)len);
 			CHECK(parse_exact(cut.buf, len) < 0);
 			CHECK(where <= len);
 		}
@@ -679,15 +674,15 @@ static void test_fuzz_random(void)
 
 		for (size_t i = 0; i < len; i++)
 			buf[i] = (uint8_t)rng();
-		put32(buf, (uint32_t)len);
+		put_le32(buf, (uint32_t)len);
 		/* Small types and sizes make the walk go deeper than pure noise would */
 		for (size_t off = 8; off + 8 <= len; off += 8 * (1 + rng() % 4)) {
-			put32(buf + off, (uint32_t)(rng() % 20));
+			put_le32(buf + off, (uint32_t)(rng() % 20));
 			if (rng() % 4)
-				put32(buf + off + 4, (uint32_t)(rng() % 96));
+				put_le32(buf + off + 4, (uint32_t)(rng() % 96));
 		}
 		if (rng() % 2)
-			put32(buf + ALIGN_DOWN(len - 8, 8), 0);
+			put_le32(buf + ALIGN_DOWN(len - 8, 8), 0);
 		err = parse_exact(buf, len);
 		check_sane(err, len);
 		ok += err == 0;

@@ -13,21 +13,6 @@ TEST_MAIN_GLOBALS;
 
 static uint8_t area[VACPI_DEFAULT_SIZE];
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static uint8_t sum(const uint8_t *p, size_t n)
 {
 	uint8_t s = 0;
@@ -54,7 +39,7 @@ static const uint8_t *at(uint64_t gpa)
 static void check_header(uint64_t gpa, const char *sig, uint8_t revision)
 {
 	const uint8_t *t = at(gpa);
-	uint32_t len = get32(t + 4);
+	uint32_t len = get_le32(t + 4);
 
 	CHECK(memcmp(t, sig, 4) == 0);
 	CHECK_EQ(t[8], revision);
@@ -176,95 +161,95 @@ static void test_bytes(void)
 	CHECK_EQ(sum(r, 36), 0);
 	CHECK(memcmp(r + 9, "CLOISN", 6) == 0);
 	CHECK_EQ(r[15], 2);
-	CHECK_EQ(get32(r + 16), lay.rsdt);
-	CHECK_EQ(get32(r + 20), 36);
-	CHECK_EQ(get64(r + 24), lay.xsdt);
+	CHECK_EQ(get_le32(r + 16), lay.rsdt);
+	CHECK_EQ(get_le32(r + 20), 36);
+	CHECK_EQ(get_le64(r + 24), lay.xsdt);
 
 	/* Root tables list FADT, MADT */
 	check_header(lay.xsdt, "XSDT", 1);
 	x = at(lay.xsdt);
-	CHECK_EQ(get32(x + 4), 36 + 16);
-	CHECK_EQ(get64(x + 36), lay.fadt);
-	CHECK_EQ(get64(x + 44), lay.madt);
+	CHECK_EQ(get_le32(x + 4), 36 + 16);
+	CHECK_EQ(get_le64(x + 36), lay.fadt);
+	CHECK_EQ(get_le64(x + 44), lay.madt);
 	check_header(lay.rsdt, "RSDT", 1);
 	rs = at(lay.rsdt);
-	CHECK_EQ(get32(rs + 4), 36 + 8);
-	CHECK_EQ(get32(rs + 36), lay.fadt);
-	CHECK_EQ(get32(rs + 40), lay.madt);
+	CHECK_EQ(get_le32(rs + 4), 36 + 8);
+	CHECK_EQ(get_le32(rs + 36), lay.fadt);
+	CHECK_EQ(get_le32(rs + 40), lay.madt);
 
 	/* FACS: 64-byte aligned, no checksum, version 2 */
 	facs = at(lay.facs);
 	CHECK_EQ(lay.facs % 64, 0);
 	CHECK(memcmp(facs, "FACS", 4) == 0);
-	CHECK_EQ(get32(facs + 4), 64);
+	CHECK_EQ(get_le32(facs + 4), 64);
 	CHECK_EQ(facs[32], 2);
 
 	/* DSDT: header plus exactly the AML above */
 	check_header(lay.dsdt, "DSDT", 2);
 	d = at(lay.dsdt);
-	CHECK_EQ(get32(d + 4), 36 + sizeof(aml));
+	CHECK_EQ(get_le32(d + 4), 36 + sizeof(aml));
 	CHECK(memcmp(d + 36, aml, sizeof(aml)) == 0);
 
 	/* FADT, ACPI 6.5 Table 5.9 */
 	check_header(lay.fadt, "FACP", 6);
 	f = at(lay.fadt);
-	CHECK_EQ(get32(f + 4), 276);
-	CHECK_EQ(get32(f + 36), lay.facs);
-	CHECK_EQ(get32(f + 40), lay.dsdt);
-	CHECK_EQ(get16(f + 46), 9);
-	CHECK_EQ(get32(f + 48), 0);
+	CHECK_EQ(get_le32(f + 4), 276);
+	CHECK_EQ(get_le32(f + 36), lay.facs);
+	CHECK_EQ(get_le32(f + 40), lay.dsdt);
+	CHECK_EQ(get_le16(f + 46), 9);
+	CHECK_EQ(get_le32(f + 48), 0);
 	CHECK_EQ(f[52], 0);
 	CHECK_EQ(f[53], 0);
-	CHECK_EQ(get32(f + 56), VPLAT_PM1A_EVT_BLK);
-	CHECK_EQ(get32(f + 60), 0);
-	CHECK_EQ(get32(f + 64), VPLAT_PM1A_CNT_BLK);
-	CHECK_EQ(get32(f + 68), 0);
-	CHECK_EQ(get32(f + 72), 0);
-	CHECK_EQ(get32(f + 76), VPLAT_PM_TMR_BLK);
-	CHECK_EQ(get32(f + 80), 0); /* no GPE block */
+	CHECK_EQ(get_le32(f + 56), VPLAT_PM1A_EVT_BLK);
+	CHECK_EQ(get_le32(f + 60), 0);
+	CHECK_EQ(get_le32(f + 64), VPLAT_PM1A_CNT_BLK);
+	CHECK_EQ(get_le32(f + 68), 0);
+	CHECK_EQ(get_le32(f + 72), 0);
+	CHECK_EQ(get_le32(f + 76), VPLAT_PM_TMR_BLK);
+	CHECK_EQ(get_le32(f + 80), 0); /* no GPE block */
 	CHECK_EQ(f[88], 4);
 	CHECK_EQ(f[89], 2);
 	CHECK_EQ(f[90], 0);
 	CHECK_EQ(f[91], 4);
 	CHECK_EQ(f[92], 0);
-	CHECK(get16(f + 96) > 100);
-	CHECK(get16(f + 98) > 1000);
-	CHECK_EQ(get16(f + 109), 0x1 | 0x4 | 0x8); /* legacy devices, no VGA, no MSI; no 8042 */
-	CHECK_EQ(get16(f + 109) & 0x2, 0);
-	CHECK_EQ(get32(f + 112), 0x435);
-	CHECK_EQ(get32(f + 112) & (1u << 20), 0); /* not hardware-reduced */
-	CHECK_EQ(get32(f + 112) & (1u << 8), 0);  /* 24-bit PM timer */
+	CHECK(get_le16(f + 96) > 100);
+	CHECK(get_le16(f + 98) > 1000);
+	CHECK_EQ(get_le16(f + 109), 0x1 | 0x4 | 0x8); /* legacy devices, no VGA, no MSI; no 8042 */
+	CHECK_EQ(get_le16(f + 109) & 0x2, 0);
+	CHECK_EQ(get_le32(f + 112), 0x435);
+	CHECK_EQ(get_le32(f + 112) & (1u << 20), 0); /* not hardware-reduced */
+	CHECK_EQ(get_le32(f + 112) & (1u << 8), 0);  /* 24-bit PM timer */
 	/* RESET_REG: system I/O, 8 bits, byte access, 0xcf9; value 6 */
 	CHECK_EQ(f[116], 1);
 	CHECK_EQ(f[117], 8);
 	CHECK_EQ(f[118], 0);
 	CHECK_EQ(f[119], 1);
-	CHECK_EQ(get64(f + 120), VPLAT_RESET_PORT);
+	CHECK_EQ(get_le64(f + 120), VPLAT_RESET_PORT);
 	CHECK_EQ(f[128], VPLAT_RESET_VALUE);
 	CHECK_EQ(f[131], 0);
-	CHECK_EQ(get64(f + 132), 0); /* X_FIRMWARE_CTRL: FIRMWARE_CTRL is enough below 4 GiB */
-	CHECK_EQ(get64(f + 140), lay.dsdt);
+	CHECK_EQ(get_le64(f + 132), 0); /* X_FIRMWARE_CTRL: FIRMWARE_CTRL is enough below 4 GiB */
+	CHECK_EQ(get_le64(f + 140), lay.dsdt);
 	/* X_PM1a_EVT_BLK, X_PM1a_CNT_BLK, X_PM_TMR_BLK: I/O GAS matching the 32-bit fields */
 	CHECK_EQ(f[148], 1);
 	CHECK_EQ(f[149], 32);
-	CHECK_EQ(get64(f + 152), VPLAT_PM1A_EVT_BLK);
-	CHECK_EQ(get64(f + 164), 0); /* X_PM1b_EVT_BLK */
+	CHECK_EQ(get_le64(f + 152), VPLAT_PM1A_EVT_BLK);
+	CHECK_EQ(get_le64(f + 164), 0); /* X_PM1b_EVT_BLK */
 	CHECK_EQ(f[172], 1);
 	CHECK_EQ(f[173], 16);
-	CHECK_EQ(get64(f + 176), VPLAT_PM1A_CNT_BLK);
+	CHECK_EQ(get_le64(f + 176), VPLAT_PM1A_CNT_BLK);
 	CHECK_EQ(f[208], 1);
 	CHECK_EQ(f[209], 32);
 	CHECK_EQ(f[211], 3);
-	CHECK_EQ(get64(f + 212), VPLAT_PM_TMR_BLK);
-	CHECK_EQ(get64(f + 224), 0); /* X_GPE0_BLK */
+	CHECK_EQ(get_le64(f + 212), VPLAT_PM_TMR_BLK);
+	CHECK_EQ(get_le64(f + 224), 0); /* X_GPE0_BLK */
 	CHECK(memcmp(f + 268, "Cloison", 8) == 0);
 
 	/* MADT: header fields, then 2 LAPIC, I/O APIC, 2 overrides, LAPIC NMI; nothing else */
 	check_header(lay.madt, "APIC", 4);
 	m = at(lay.madt);
-	CHECK_EQ(get32(m + 4), 44 + 2 * 8 + 12 + 2 * 10 + 6);
-	CHECK_EQ(get32(m + 36), 0xfee00000u);
-	CHECK_EQ(get32(m + 40), 1);
+	CHECK_EQ(get_le32(m + 4), 44 + 2 * 8 + 12 + 2 * 10 + 6);
+	CHECK_EQ(get_le32(m + 36), 0xfee00000u);
+	CHECK_EQ(get_le32(m + 40), 1);
 	{
 		static const uint8_t entries[] = {
 			0, 8, 0, 0, 1, 0, 0, 0,                         /* CPU uid 0, APIC 0, enabled */
@@ -279,9 +264,9 @@ static void test_bytes(void)
 	/* Tables do not overlap and lie inside the reported size */
 	CHECK(lay.facs >= GPA + 36);
 	CHECK(lay.dsdt >= lay.facs + 64);
-	CHECK(lay.fadt >= lay.dsdt + get32(d + 4));
+	CHECK(lay.fadt >= lay.dsdt + get_le32(d + 4));
 	CHECK(lay.madt >= lay.fadt + 276);
-	CHECK(lay.xsdt >= lay.madt + get32(m + 4));
+	CHECK(lay.xsdt >= lay.madt + get_le32(m + 4));
 	CHECK(lay.rsdt >= lay.xsdt + 52);
 	CHECK_EQ(lay.size, lay.rsdt + 44 - GPA);
 }
@@ -311,12 +296,12 @@ static void test_x2apic_and_many(void)
 	CHECK(info.cpus[2].enabled);
 	CHECK_EQ(info.cpus[2].acpi_uid, 2);
 	m = at(lay.madt);
-	CHECK_EQ(get32(m + 4), 44 + 2 * 8 + 16 + 12 + 2 * 10 + 6 + 12);
-	e = m + get32(m + 4) - 12; /* the x2APIC NMI entry is last */
+	CHECK_EQ(get_le32(m + 4), 44 + 2 * 8 + 16 + 12 + 2 * 10 + 6 + 12);
+	e = m + get_le32(m + 4) - 12; /* the x2APIC NMI entry is last */
 	CHECK_EQ(e[0], 10);
 	CHECK_EQ(e[1], 12);
-	CHECK_EQ(get16(e + 2), 0x5);
-	CHECK_EQ(get32(e + 4), 0xffffffffu);
+	CHECK_EQ(get_le16(e + 2), 0x5);
+	CHECK_EQ(get_le32(e + 4), 0xffffffffu);
 	CHECK_EQ(e[8], 1);
 
 	/* The most CPUs allowed: every one in the MADT, checksums hold */
@@ -325,20 +310,20 @@ static void test_x2apic_and_many(void)
 	cfg.cpu_count = VACPI_MAX_CPUS;
 	CHECK_EQ(vacpi_build(area, sizeof(area), GPA, &cfg, &lay), 0);
 	m = at(lay.madt);
-	CHECK_EQ(sum(m, get32(m + 4)), 0);
+	CHECK_EQ(sum(m, get_le32(m + 4)), 0);
 	for (unsigned i = 0, off = 44; i < VACPI_MAX_CPUS; i++) {
 		e = m + off;
 		if (ids[i] <= 254) {
 			CHECK_EQ(e[0], 0);
 			CHECK_EQ(e[2], i);
 			CHECK_EQ(e[3], ids[i]);
-			CHECK_EQ(get32(e + 4), 1);
+			CHECK_EQ(get_le32(e + 4), 1);
 			off += 8;
 		} else {
 			CHECK_EQ(e[0], 9);
-			CHECK_EQ(get32(e + 4), ids[i]);
-			CHECK_EQ(get32(e + 8), 1);
-			CHECK_EQ(get32(e + 12), i);
+			CHECK_EQ(get_le32(e + 4), ids[i]);
+			CHECK_EQ(get_le32(e + 8), 1);
+			CHECK_EQ(get_le32(e + 12), i);
 			off += 16;
 		}
 	}
