@@ -674,6 +674,7 @@ static bool vcpu_take_start(struct vcpu *v)
 	if (start == VMACHINE_START_INIT) {
 		vcpu_context_reset(&v->context);
 		vcpu_context_switch(NULL, &v->context);
+		vcpu_mov_dr_exiting();
 		v->cr8 = 0;
 		v->block = VCPU_WAIT_SIPI;
 		spin_lock(&g->vm_lock);

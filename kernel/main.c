@@ -152,7 +152,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys);
 void kmain(uint32_t magic, uint32_t mbi_phys)
 {
 	struct options opt = { 0 };
-	char why[256];
+	char why[320]; /* every missing VT-x feature by name fits */
 	size_t where = 0;
 	int mb2_err = -E_INVAL;
 

@@ -6,6 +6,8 @@
 #include "kernel/x86.h"
 
 struct xstate_config xstate;
+/* The last syscall_id handed out; 0 names the reset values, all zero */
+static uint64_t syscall_ids;
 
 void xstate_cpu_enable(void)
 {
@@ -84,12 +86,23 @@ static void context_save(struct vcpu_context *c)
 		fxsave(c->xsave);
 	}
 	c->cr2 = read_cr2();
-	c->dr[0] = read_dr0();
-	c->dr[1] = read_dr1();
-	c->dr[2] = read_dr2();
-	c->dr[3] = read_dr3();
+	/* The CPU sets DR6 bits on a debug exception, with or without MOV DR: always the guest's */
 	c->dr6 = read_dr6();
+	if (c->dr_live) {
+		c->dr[0] = read_dr0();
+		c->dr[1] = read_dr1();
+		c->dr[2] = read_dr2();
+		c->dr[3] = read_dr3();
+	}
 	c->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+}
+
+static void load_dr0_3(const struct vcpu_context *c)
+{
+	write_dr0(c->dr[0]);
+	write_dr1(c->dr[1]);
+	write_dr2(c->dr[2]);
+	write_dr3(c->dr[3]);
 }
 
 /* Loads an MSR of to unless from (the context the CPU holds) has the same value. */
@@ -100,23 +113,24 @@ static void context_save(struct vcpu_context *c)
 	} while (0)
 
 /* XRSTOR initialises every component whose XSTATE_BV bit is clear, SDM Vol. 1 13.8.1: a fresh
- * context leaves no trace of the guest that ran before. */
+ * context leaves no trace of the guest that ran before. @pre from NULL or just saved */
 static void context_load(const struct vcpu_context *from, const struct vcpu_context *c)
 {
 	if (xstate.enabled) {
-		xsetbv(0, xstate.guest_mask);
+		if (!from) /* context_save set it otherwise */
+			xsetbv(0, xstate.guest_mask);
 		xrstor(c->xsave, xstate.guest_mask);
 		xsetbv(0, c->xcr0);
 	} else {
 		fxrstor(c->xsave);
 	}
 	write_cr2(c->cr2);
-	write_dr0(c->dr[0]);
-	write_dr1(c->dr[1]);
-	write_dr2(c->dr[2]);
-	write_dr3(c->dr[3]);
 	write_dr6(c->dr6);
+	if (c->dr_live)
+		load_dr0_3(c);
 	wrmsr(MSR_IA32_KERNEL_GS_BASE, c->kernel_gs_base);
+	if (from && from->syscall_id == c->syscall_id)
+		return;
 	LOAD_MSR_IF_CHANGED(from, c, star, MSR_IA32_STAR);
 	LOAD_MSR_IF_CHANGED(from, c, lstar, MSR_IA32_LSTAR);
 	LOAD_MSR_IF_CHANGED(from, c, cstar, MSR_IA32_CSTAR);
@@ -129,6 +143,14 @@ void vcpu_context_switch(struct vcpu_context *from, const struct vcpu_context *t
 	if (from)
 		context_save(from);
 	context_load(from, to);
+}
+
+void vcpu_context_take_dr(struct vcpu_context *c)
+{
+	if (c->dr_live)
+		return;
+	load_dr0_3(c);
+	c->dr_live = true;
 }
 
 __attribute__((cold)) void vcpu_context_write_msr(struct vcpu_context *c, uint32_t msr, uint64_t value)
@@ -152,6 +174,8 @@ __attribute__((cold)) void vcpu_context_write_msr(struct vcpu_context *c, uint32
 	default:
 		return;
 	}
+	/* A name no other context holds: the next switch to or from c compares the values */
+	c->syscall_id = __atomic_add_fetch(&syscall_ids, 1, __ATOMIC_RELAXED);
 	wrmsr(msr, value);
 }
 

@@ -14,7 +14,9 @@ struct vcpu_context {
 	uint64_t xcr0;
 	uint64_t cr2;
 	uint64_t dr[4], dr6;
+	bool dr_live;         /* DR0-DR3 in use since the guest's first MOV DR: switched */
 	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
+	uint64_t syscall_id;  /* names the five values above STAR: equal ids, equal values */
 	/* Not switched, only reset with the rest: the exit fast path's per-vCPU state (vmx/fastpath.c) */
 	struct cpuid_cache cpuid;  /* answers of the virtual CPU model, per vCPU */
 	int fast_action;           /* an exit action the fast path left for the run loop, or -1 */
@@ -35,7 +37,8 @@ void xstate_init(void);
 /* Sets CR4.OSXSAVE on this CPU when the CPU has XSAVE (cpu_init calls it). */
 void xstate_cpu_enable(void);
 /* The architectural reset state, SDM Vol. 3A 9.1.1 Table 9-1: FCW 0x37f, MXCSR 0x1f80,
- * XCR0 = 1, DR6 0xffff0ff0, all else zero; no CPUID answer remembered. */
+ * XCR0 = 1, DR6 0xffff0ff0, all else zero; no CPUID answer remembered; debug registers not
+ * in use (the caller makes MOV DR exit again). */
 void vcpu_context_reset(struct vcpu_context *c);
 /* Saves from's state (unless NULL) from the CPU and loads to's; with from given, the MSRs
  * whose writes exit are written only where the two differ. */
@@ -43,6 +46,10 @@ void vcpu_context_switch(struct vcpu_context *from, const struct vcpu_context *t
 /* A guest's WRMSR to STAR, LSTAR, CSTAR, FMASK or TSC_AUX: kept and loaded on this CPU.
  * @pre cpu_model_syscall_msr_ok() */
 void vcpu_context_write_msr(struct vcpu_context *c, uint32_t msr, uint64_t value);
+/* The guest's first MOV DR since its start: its DR0-DR3 are loaded on this CPU (the context
+ * holds them) and switched from now on. Until then they may hold a CPU-mate's values, which the
+ * guest cannot read while MOV DR exits. */
+void vcpu_context_take_dr(struct vcpu_context *c);
 /* A guest's XSETBV: loads its new XCR0 on this CPU. @pre cpu_model_xcr0_valid() */
 void vcpu_context_set_xcr0(struct vcpu_context *c, uint64_t xcr0);
 

@@ -36,12 +36,12 @@ SCENARIOS = [
                 stopped("neighbour", 0)]),
             InOrder("dregsA-keeps-its-debug-registers", [
                 r"^\[dregsA\] dregs: dregsA set dr0 \w+ .* debugctl BTF$",
-                r"^\[dregsA\] dregs: dregsA debug registers intact after 6 rounds$",
+                r"^\[dregsA\] dregs: dregsA debug registers and syscall MSRs intact after 6 rounds$",
                 stopped("dregsA", 0)]),
             InOrder("dregsB-keeps-its-debug-registers", [
-                r"^\[dregsB\] dregs: dregsB debug registers intact after 6 rounds$",
+                r"^\[dregsB\] dregs: dregsB debug registers and syscall MSRs intact after 6 rounds$",
                 stopped("dregsB", 0)]),
-            Absent("no-debug-register-changed", r"dregs: \w+ (DR\d|DEBUGCTL) CHANGED"),
+            Absent("no-debug-register-changed", r"dregs: \w+ (DR\d|DEBUGCTL|MSR \w+) (CHANGED|refused)"),
             InOrder("xsaveA-xcr0-rules-and-state", [
                 r"^\[xsaveA\] xsave: xsaveA rules ok",
                 r"^\[xsaveA\] xsave: xsaveA xcr0 0x7 and registers intact after 6 rounds$",

@@ -46,6 +46,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
 	[EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
 	[EXIT_REASON_RDPMC] = exit_rdpmc,
+	[EXIT_REASON_DR_ACCESS] = exit_mov_dr,
 	[EXIT_REASON_MCE_DURING_ENTRY] = exit_machine_check,
 };
 

@@ -50,6 +50,27 @@ __attribute__((cold)) enum exit_action exit_rdpmc(struct vcpu *vcpu, const struc
 	return EXIT_RESUME;
 }
 
+/* MOV to or from a debug register, the first since the guest's start: its DR0-DR3 become live
+ * on this CPU (vcpu_context_take_dr) and MOV DR stops exiting; the instruction runs again,
+ * natively, with its own checks (CPL, DR4/DR5 with CR4.DE). Until now the guest could not
+ * read DR0-DR3, and its DR7, which only MOV DR writes, armed none of them. */
+__attribute__((cold)) enum exit_action exit_mov_dr(struct vcpu *vcpu, const struct vmx_exit *exit)
+{
+	(void)exit;
+	vcpu_context_take_dr(&vcpu->context);
+	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   vmcs_read(VMCS_CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)CPU_MOV_DR_EXITING);
+	return EXIT_RESUME;
+}
+
+/* After an INIT (the context is reset): MOV DR exits again until the guest uses DR0-DR3.
+ * @pre vcpu's VMCS is current */
+__attribute__((cold)) void vcpu_mov_dr_exiting(void)
+{
+	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   vmcs_read(VMCS_CPU_BASED_VM_EXEC_CONTROL) | CPU_MOV_DR_EXITING);
+}
+
 /* A machine check is the host's: the guest it interrupted is stopped, never handed the #MC
  * (SDM Vol. 3C 26.8 for checks during entry, 25.2 with the exception bitmap). */
 __attribute__((cold)) enum exit_action exit_machine_check(struct vcpu *vcpu, const struct vmx_exit *exit)

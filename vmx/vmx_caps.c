@@ -19,6 +19,7 @@ static const struct vmx_required_feature vmx_required_features[] = {
 	{ { [VMX_PIN] = PIN_NMI_EXITING }, "NMI exiting" },
 	{ { [VMX_CPU] = CPU_HLT_EXITING }, "HLT exiting" },
 	{ { [VMX_CPU] = CPU_RDPMC_EXITING }, "RDPMC exiting" },
+	{ { [VMX_CPU] = CPU_MOV_DR_EXITING }, "MOV-DR exiting" },
 	{ { [VMX_CPU] = CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING }, "CR8-load/store exiting" },
 	{ { [VMX_CPU] = CPU_USE_IO_BITMAPS }, "I/O bitmaps" },
 	{ { [VMX_CPU] = CPU_USE_MSR_BITMAPS }, "MSR bitmaps" },
@@ -102,11 +103,14 @@ int vmx_controls_compute(const struct vmx_caps *caps, struct vmx_controls *out, 
 	out->has_preemption_timer = out->pin & PIN_PREEMPTION_TIMER;
 
 	/* The guest's CR8 and the performance counters are physical state the host keeps: CR8 is the
-	 * local APIC's TPR (SDM Vol. 3A 10.8.6.1), RDPMC reads counters every guest shares. */
+	 * local APIC's TPR (SDM Vol. 3A 10.8.6.1), RDPMC reads counters every guest shares. MOV DR
+	 * exits until the guest first uses a debug register (exit_mov_dr): DR0-DR3 are switched
+	 * only for guests that use them. */
 	missing[VMX_CPU] = vmx_ctl_compute(caps->procbased,
 					   CPU_HLT_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS |
 						   CPU_ACTIVATE_SECONDARY_CONTROLS | CPU_RDPMC_EXITING |
-						   CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING,
+						   CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING |
+						   CPU_MOV_DR_EXITING,
 					   CPU_MWAIT_EXITING | CPU_MONITOR_EXITING, &out->cpu);
 
 	/* Secondary controls are all 0 unless the primary control activates them, SDM Vol. 3C 24.6.2 */
