@@ -28,6 +28,7 @@ void cpu_init(struct per_cpu *cpu, unsigned id)
 	cpu->id = id;
 	cpu->tick_due = UINT64_MAX;
 	cpu->wake_due = UINT64_MAX;
+	cpu->poll_ticks = POLL_TICKS_NONE;
 	cpu->gdt[0] = 0;
 	cpu->gdt[GDT_CODE64 / 8] = 0x00af9a000000ffffull;
 	cpu->gdt[GDT_DATA / 8] = 0x00cf92000000ffffull;

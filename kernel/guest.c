@@ -622,23 +622,17 @@ static inline bool guest_take_request(struct vcpu *v)
 	}
 }
 
-/* Ticks until the next reason to take the CPU back: the slice's end (which a halted CPU-mate's
- * wake-up brings forward), the poll step, or the next interrupt of the guest's own platform
- * (its timer keeps time while the guest spins). */
-static uint64_t guest_timer_ticks(const struct vcpu *v, uint64_t now, uint64_t deadline,
-				  uint64_t poll_ticks)
+/* Arms the preemption timer for the next reason to take the CPU back: the slice's end at
+ * deadline (which a halted CPU-mate's wake-up brings forward), the poll step, or the next
+ * interrupt of the guest's own platform (its timer keeps time while the guest spins). */
+static inline void guest_timer_arm(const struct per_cpu *cpu, struct vcpu *v, uint64_t now,
+				   uint64_t deadline)
 {
-	uint64_t ticks = deadline > now ? deadline - now : 1;
+	uint64_t due = MIN(deadline, now + cpu->poll_ticks);
 
-	if (poll_ticks)
-		ticks = MIN(ticks, poll_ticks);
-	if (v->guest->vm) {
-		uint64_t event = vcpu_next_event(v);
-
-		if (event != UINT64_MAX)
-			ticks = MIN(ticks, event > now ? event - now : 1);
-	}
-	return ticks;
+	if (v->guest->vm)
+		due = MIN(due, vcpu_next_event(v));
+	vmx_arm_preemption_timer(v, now, due);
 }
 
 /* The VMCS of a vCPU about to run: the boot state of its image for vCPU 0; an application
@@ -655,6 +649,28 @@ __attribute__((cold)) static int vcpu_setup(struct vcpu *v)
 		return -E_INVAL;
 	v->vmcs_ready = true;
 	return 0;
+}
+
+/* What a vCPU needs before the first entry of a run: vCPU 0 of a guest started at boot zeroes
+ * its RAM and loads its image here, on its own CPU; every vCPU gets its VMCS set up. */
+__attribute__((cold)) static bool vcpu_begin(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+
+	if (g->load_pending && v->index == 0) {
+		g->load_pending = false;
+		if (guest_prepare(g) < 0) {
+			guest_stop(g, "its image could not be loaded");
+			return false;
+		}
+	}
+	if (!v->vmcs_ready && vcpu_setup(v) < 0) {
+		guest_stop(g, "its VMCS could not be set up");
+		return false;
+	}
+	if (!g->start_tsc)
+		g->start_tsc = rdtsc(); /* the run's first VM entry is next */
+	return true;
 }
 
 /* INIT and SIPI from the guest's own vCPUs, SDM Vol. 3A 9.4.4: an INIT resets the vCPU to
@@ -700,26 +716,18 @@ static bool vcpu_take_start(struct vcpu *v)
 }
 
 /* Runs v for slice ticks (until wake at the latest), or until it yields or its guest stops;
- * returns the ticks it held the CPU. The preemption timer also fires every cpu->poll_ticks so
- * that this CPU takes its own interrupts even while the guest spins with interrupts off: Bochs
- * 2.7 does not turn host interrupts into VM exits while the guest's RFLAGS.IF is 0. */
+ * returns the ticks the vCPU running at the end held the CPU in its slice. That is cpu->running,
+ * v unless the exit path switched to another (guest_switch_on_timer). The preemption timer also
+ * fires every cpu->poll_ticks so that this CPU takes its own interrupts even while the guest
+ * spins with interrupts off: Bochs 2.7 does not turn host interrupts into VM exits while the
+ * guest's RFLAGS.IF is 0. @pre cpu->running is v */
 static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t slice, uint64_t wake)
 {
 	struct guest *g = v->guest;
 	bool smp = g->vm && g->nr_vcpus > 1;
-	uint64_t start, deadline;
 
-	if (g->load_pending && v->index == 0) {
-		g->load_pending = false;
-		if (guest_prepare(g) < 0) {
-			guest_stop(g, "its image could not be loaded");
-			return 0;
-		}
-	}
-	if (!v->vmcs_ready && vcpu_setup(v) < 0) {
-		guest_stop(g, "its VMCS could not be set up");
+	if (__builtin_expect(!v->vmcs_ready || g->load_pending, 0) && !vcpu_begin(v))
 		return 0;
-	}
 	if (vmcs_load(v) < 0) {
 		guest_stop(g, "its VMCS could not be loaded");
 		return 0;
@@ -728,20 +736,26 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t sli
 		return 0;
 	/* The slice counts from here, after a first start's zeroing and loading; a halted
 	 * CPU-mate's wake-up ends it, so that the CPU-mate runs on time */
-	start = rdtsc();
-	deadline = MIN(start + slice, wake);
+	cpu->slice_start = rdtsc();
+	cpu->slice_deadline = MIN(cpu->slice_start + slice, wake);
 	if (vmx_ctls.has_preemption_timer)
-		vmx_arm_preemption_timer(v, start, guest_timer_ticks(v, start, deadline, cpu->poll_ticks));
-	if (!v->launched && !g->start_tsc)
-		g->start_tsc = start;
+		guest_timer_arm(cpu, v, cpu->slice_start, cpu->slice_deadline);
 	for (;;) {
 		enum exit_action action;
+		int failed;
 
 		if (guest_take_request(v))
 			break;
 		if (g->vm)
 			vcpu_deliver_interrupts(v);
-		if (vmx_enter(v)) {
+		failed = vmx_enter(v);
+		if (__builtin_expect(cpu->running != v, 0)) {
+			/* Switched in the exit path: only to a vCPU of a one-vCPU guest */
+			v = cpu->running;
+			g = v->guest;
+			smp = false;
+		}
+		if (failed) {
 			vmx_report_instruction_error(v->launched ? "VMRESUME" : "VMLAUNCH");
 			vcpu_dump(v);
 			guest_crash(g, "VM entry of vCPU %u failed", v->index);
@@ -758,27 +772,28 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t sli
 			 * runnable after its slice is not read again sooner. */
 			if (now - v->saved.tsc >= cpu->poll_ticks)
 				vcpu_save_state(v);
-			if (now >= deadline)
-				return now - start;
-			vmx_arm_preemption_timer(v, now, guest_timer_ticks(v, now, deadline, cpu->poll_ticks));
+			if (now >= cpu->slice_deadline)
+				return now - cpu->slice_start;
+			guest_timer_arm(cpu, v, now, cpu->slice_deadline);
 		}
 		if (smp && !vcpu_take_start(v))
 			break; /* an INIT from another vCPU */
 	}
 	if (v->launched && g->state != GUEST_STOPPED)
 		vcpu_save_state(v);
-	return rdtsc() - start;
+	return rdtsc() - cpu->slice_start;
 }
 
 /* The earliest wake-up of a vCPU of this CPU blocked in HLT (UINT64_MAX: none); blocked vCPUs
  * whose platform has something for them now (a timer expired, a key came, an IPI) run again. */
 static uint64_t guest_wake_halted(struct per_cpu *cpu)
 {
-	uint64_t now = rdtsc(), earliest = UINT64_MAX;
+	uint64_t now, earliest = UINT64_MAX;
 	bool halted = false;
 
 	if (!cpu->halted_hint)
 		return UINT64_MAX;
+	now = rdtsc();
 	for (unsigned i = 0; i < guest_count; i++) {
 		struct guest *g = &guests[i];
 
@@ -807,11 +822,75 @@ static struct vcpu *entity_vcpu(struct sched_entity *e)
 	return (struct vcpu *)((char *)e - __builtin_offsetof(struct vcpu, sched));
 }
 
+/* Puts v's registers on the CPU unless they are there; a restarted guest's old ones are
+ * dropped, not saved over its reset ones. */
+static inline void cpu_take_context(struct per_cpu *cpu, struct vcpu *v)
+{
+	struct vcpu *owner = cpu->owner;
+
+	if (v != owner || v->context_fresh) {
+		vcpu_context_switch(owner && owner != v ? &owner->context : NULL, &v->context);
+		v->context_fresh = false;
+		cpu->owner = v;
+	}
+	__atomic_store_n(&v->on_cpu, true, __ATOMIC_RELEASE);
+}
+
+/* Whether w can be entered straight from another vCPU's exit: the run loop would do nothing
+ * for it but what guest_switch_on_timer does (no first start, no SMP start protocol, no
+ * request, no fresh context, launched on this CPU). */
+static inline bool vcpu_switch_ready(const struct vcpu *w)
+{
+	const struct guest *g = w->guest;
+
+	return w->launched && w->vmcs_ready && !w->context_fresh && w->block == VCPU_RUNNABLE &&
+	       g->state == GUEST_RUNNING && g->request == GUEST_REQUEST_NONE && !g->load_pending &&
+	       !(g->vm && g->nr_vcpus > 1);
+}
+
+struct vcpu *guest_switch_on_timer(struct vcpu *v)
+{
+	struct per_cpu *cpu = this_cpu();
+	struct sched_entity *e;
+	struct vcpu *w;
+	uint64_t now, slice;
+	unsigned cursor;
+
+	irq_window(); /* as the run loop does after every exit */
+	now = rdtsc();
+	if (now < cpu->slice_deadline || cpu->halted_hint ||
+	    __atomic_load_n(&scrubs_pending[cpu->id], __ATOMIC_ACQUIRE))
+		return NULL;
+	spin_lock(&cpu->runq_lock);
+	e = sched_peek(&cpu->runq, cpu->runq.base_slice * ALONE_SLICES, &slice, &cursor);
+	if (!e || e == &v->sched || !vcpu_switch_ready(entity_vcpu(e))) {
+		spin_unlock(&cpu->runq_lock);
+		return NULL;
+	}
+	sched_commit(&cpu->runq, &v->sched, now - cpu->slice_start, e, cursor);
+	spin_unlock(&cpu->runq_lock);
+	if (now - v->saved.tsc >= cpu->poll_ticks)
+		vcpu_save_state(v);
+	__atomic_store_n(&v->on_cpu, false, __ATOMIC_RELEASE);
+	w = entity_vcpu(e);
+	w->switches++;
+	cpu_take_context(cpu, w);
+	cpu->running = w;
+	/* A failed VMPTRLD (never seen) leaves v's VMCS current: w's entry then fails, and the
+	 * run loop stops w's guest */
+	(void)vmcs_load(w);
+	cpu->slice_start = now;
+	cpu->slice_deadline = now + slice;
+	guest_timer_arm(cpu, w, now, cpu->slice_deadline);
+	if (__builtin_expect(w->guest->vm != NULL, 0))
+		vcpu_deliver_interrupts(w);
+	return w;
+}
+
 void guest_run_cpu(void)
 {
 	struct per_cpu *cpu = this_cpu();
 	struct sched_entity *e = NULL; /* ran last: NULL after idling */
-	struct vcpu *owner = NULL;     /* whose context the CPU's registers hold */
 	uint64_t ran = 0;
 
 	for (;;) {
@@ -842,14 +921,12 @@ void guest_run_cpu(void)
 		v = entity_vcpu(e);
 		if (v != last)
 			v->switches++;
-		if (v != owner || v->context_fresh) {
-			/* A restarted guest's old registers are dropped, not saved over its reset ones. */
-			vcpu_context_switch(owner && owner != v ? &owner->context : NULL, &v->context);
-			v->context_fresh = false;
-			owner = v;
-		}
-		__atomic_store_n(&v->on_cpu, true, __ATOMIC_RELEASE);
+		cpu_take_context(cpu, v);
+		cpu->running = v;
 		ran = vcpu_run_slice(cpu, v, slice, wake);
+		v = cpu->running; /* the exit path may have switched */
+		e = &v->sched;
+		cpu->running = NULL;
 		__atomic_store_n(&v->on_cpu, false, __ATOMIC_RELEASE);
 	}
 }

@@ -206,6 +206,13 @@ extern bool guest_power_off_when_idle;
 extern bool guest_console_prefixed; /* console = prefixed in the configuration */
 /* This CPU's scheduler loop: runs its guests round robin, sleeps in HLT when none can run. */
 __attribute__((noreturn)) void guest_run_cpu(void);
+/* The preemption timer fired for v, the vCPU running on this CPU (every guest register is
+ * stored). When that ended v's slice and the vCPU the scheduler picks next needs nothing of
+ * the run loop, the switch is made here, on the exit path: v is accounted, the next vCPU's
+ * context and VMCS are loaded, its slice begins and its timer is armed; returns it, to be
+ * entered at once. NULL: the run loop takes the exit (a poll step, a halted CPU-mate or scrub
+ * to look at, or a next vCPU that needs more). */
+struct vcpu *guest_switch_on_timer(struct vcpu *v);
 /* Copies RIP, RSP, RFLAGS, CRs, EFER out of the current VMCS into vcpu->saved. */
 void vcpu_save_state(struct vcpu *vcpu);
 /* Asks the guest's CPU to act on a request (IPI) and waits up to timeout_us for done() to hold. */

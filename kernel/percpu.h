@@ -29,6 +29,9 @@ _Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes (SDM Vol. 3
 
 struct vcpu;
 
+/* poll_ticks before the console starts: no step (a sum with a TSC value cannot overflow) */
+#define POLL_TICKS_NONE (UINT64_MAX >> 2)
+
 struct per_cpu {
 	struct per_cpu *self; /* at offset 0 so that %gs:0 finds the block */
 	unsigned id;
@@ -36,6 +39,10 @@ struct per_cpu {
 	bool vmx_on;
 	uint64_t vmxon_phys;
 	struct vcpu *current; /* the vCPU whose VMCS is loaded, NULL when none */
+	/* The slice under way (kernel/guest.c): begun by the run loop, or by the exit path's switch */
+	struct vcpu *running; /* NULL between slices */
+	struct vcpu *owner;   /* whose registers the CPU holds (kernel/vcpu_context.h) */
+	uint64_t slice_start, slice_deadline;
 	unsigned vmcs_errors; /* failed VMWRITEs since the last check */
 	uint64_t idle_ticks;
 	/* The host timer (kernel/cpu_timer.c) and the VMX-preemption timer step of the run loop */
@@ -43,7 +50,7 @@ struct per_cpu {
 	uint64_t wake_due;   /* TSC of the earliest halted vCPU's wake-up, UINT64_MAX for none */
 	bool timer_periodic; /* without TSC-deadline mode: the 1 ms tick runs */
 	bool halted_hint;    /* a vCPU of this CPU may be blocked in HLT: guest_wake_halted looks */
-	uint64_t poll_ticks; /* the longest a guest runs without an exit (0: no limit) */
+	uint64_t poll_ticks; /* the longest a guest runs without an exit (POLL_TICKS_NONE: no limit) */
 	struct spinlock runq_lock;
 	struct sched_queue runq; /* the guests pinned to this CPU */
 	uint64_t gdt[GDT_ENTRIES];

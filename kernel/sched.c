@@ -56,39 +56,13 @@ uint64_t sched_slice(const struct sched_queue *q, const struct sched_entity *e)
 	return slice ? slice : 1;
 }
 
-void sched_account(struct sched_entity *e, uint64_t ran_ticks, bool switched_away)
-{
-	e->runtime += ran_ticks;
-	if (ran_ticks >= e->slice)
-		e->slices++;
-	if (switched_away)
-		e->switches++;
-}
-
 struct sched_entity *sched_next(struct sched_queue *q, struct sched_entity *prev,
 				uint64_t ran_ticks, uint64_t alone_slice, uint64_t *slice)
 {
-	struct sched_entity *next = NULL;
-	unsigned i = q->cursor;
+	unsigned cursor = 0;
+	struct sched_entity *next = sched_peek(q, alone_slice, slice, &cursor);
 
-	/* One pass from the cursor: the first runnable entity, then whether another one is */
-	for (unsigned n = q->count; n; n--) {
-		struct sched_entity *e = q->entities[i];
-
-		if (++i == q->count)
-			i = 0;
-		if (!e->runnable)
-			continue;
-		if (next) {
-			*slice = next->slice;
-			break;
-		}
-		next = e;
-		q->cursor = i;
-		*slice = alone_slice;
-	}
-	if (prev)
-		sched_account(prev, ran_ticks, next != prev);
+	sched_commit(q, prev, ran_ticks, next, cursor);
 	return next;
 }
 

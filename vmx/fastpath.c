@@ -2,21 +2,25 @@
  * preemption timer are handled right from the exit stub: only the guest registers these
  * handlers touch were stored, the VMCS fields they need are read, the exit is counted, and the
  * guest is resumed without the run loop unless the handler wants the loop (a yield, the timer,
- * a stop). Every other reason takes the full path (vmx/exit.c). A byte the guest sends to its
- * UART is only queued here; any other exit first hands the queue to the console. */
+ * a stop). A timer that ends the slice may switch to the next vCPU right there
+ * (guest_switch_on_timer). Every other reason takes the full path (vmx/exit.c). A byte the
+ * guest sends to its UART is only queued here; any other exit first hands the queue to the
+ * console. */
 #include "vmx/fastpath.h"
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
 #include "kernel/hypercall.h"
 #include "kernel/x86.h"
 
-/* The reasons handled here. All but the last two are caused by an instruction, so no event
- * delivery was under way (no IDT-vectoring information, SDM Vol. 3C 27.2.4). */
+/* The reasons handled here (the timer has its own entry, vmx_exit_timer). None occurs during
+ * event delivery, so none has IDT-vectoring information to act on (SDM Vol. 3C 27.2.4): all
+ * but the last are caused by an instruction, and an interrupt window comes after any injected
+ * event was delivered. */
 #define FAST_REASONS ((1ull << EXIT_REASON_CPUID) | (1ull << EXIT_REASON_VMCALL) |          \
 		      (1ull << EXIT_REASON_IO_INSTRUCTION) | (1ull << EXIT_REASON_MSR_READ) |   \
 		      (1ull << EXIT_REASON_MSR_WRITE) | (1ull << EXIT_REASON_HLT) |             \
-		      (1ull << EXIT_REASON_INTERRUPT_WINDOW) | (1ull << EXIT_REASON_PREEMPTION_TIMER))
-_Static_assert(EXIT_REASON_PREEMPTION_TIMER < 64, "FAST_REASONS is a 64-bit set");
+		      (1ull << EXIT_REASON_INTERRUPT_WINDOW))
+_Static_assert(EXIT_REASON_INTERRUPT_WINDOW < 64, "FAST_REASONS is a 64-bit set");
 
 /* Emulated: skip the instruction; that ends STI/MOV-SS blocking, SDM Vol. 3C 26.4.1.2 */
 static inline void fast_advance(uint64_t rip, uint32_t length)
@@ -113,37 +117,22 @@ static inline int fast_resume(struct vcpu *vcpu)
 	return 1;
 }
 
-int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason)
+/* The listed reasons but the timer, and a port access fast_uart declined. */
+static __attribute__((noinline)) int fast_other(struct vcpu *vcpu, uint32_t full_reason,
+						uint64_t qualification)
 {
 	struct vmx_exit exit;
 	enum exit_action action;
 
-	exit.qualification = 0; /* the other reasons here clear it, SDM Vol. 3C 28.2.1 */
-	if (full_reason == EXIT_REASON_IO_INSTRUCTION) {
-		exit.qualification = vmread_unchecked(VMCS_EXIT_QUALIFICATION);
-		if (fast_uart(vcpu, exit.qualification)) {
-			fast_count(vcpu, full_reason, exit.qualification);
-			fast_advance(vmread_unchecked(VMCS_GUEST_RIP),
-				     (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH));
-			return fast_resume(vcpu);
-		}
-	}
 	/* What the guest does now comes after what it sent: a reset after a panic banner is a
 	 * crash, and its lines go before what Cloison says about it */
 	fast_drain_uart(vcpu);
 	/* An entry failure (bit 31) or a reason not listed: the full path */
 	if (full_reason >= 64 || !((FAST_REASONS >> full_reason) & 1))
 		return 0;
-	/* The timer: counted and left to the run loop, with nothing to read but what its delivery
-	 * may have interrupted (it comes between instructions, perhaps right after an injection) */
-	if (full_reason == EXIT_REASON_PREEMPTION_TIMER) {
-		fast_count(vcpu, full_reason, 0);
-		vcpu_reinject_vectoring();
-		vcpu->context.fast_action = EXIT_TIMER;
-		return 0;
-	}
 	exit.full_reason = full_reason;
 	exit.reason = full_reason;
+	exit.qualification = qualification;
 	exit.guest_rip = vmread_unchecked(VMCS_GUEST_RIP);
 	exit.instruction_length = (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH);
 	fast_count(vcpu, exit.reason, exit.qualification);
@@ -168,11 +157,9 @@ int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason)
 		action = exit_hlt(vcpu, &exit);
 		break;
 	default:
-		/* The timer and interrupt windows come between instructions, perhaps right after an
-		 * entry that injected an event: one that did not get through is queued again. */
-		vcpu_reinject_vectoring();
-		action = exit.reason == EXIT_REASON_PREEMPTION_TIMER ? EXIT_TIMER :
-			 exit_interrupt_window(vcpu, &exit);
+		/* An interrupt window: it follows any event the entry injected (SDM Vol. 3C 26.6.5),
+		 * so no delivery was interrupted */
+		action = exit_interrupt_window(vcpu, &exit);
 		break;
 	}
 	if (action == EXIT_ADVANCE) {
@@ -182,4 +169,39 @@ int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason)
 		return 0;
 	}
 	return fast_resume(vcpu);
+}
+
+/* A byte to or from the guest's UART, or any other port: exit_io */
+static __attribute__((noinline)) int fast_io(struct vcpu *vcpu)
+{
+	uint64_t qualification = vmread_unchecked(VMCS_EXIT_QUALIFICATION);
+
+	if (!fast_uart(vcpu, qualification))
+		return fast_other(vcpu, EXIT_REASON_IO_INSTRUCTION, qualification);
+	fast_count(vcpu, EXIT_REASON_IO_INSTRUCTION, qualification);
+	fast_advance(vmread_unchecked(VMCS_GUEST_RIP),
+		     (uint32_t)vmread_unchecked(VMCS_VM_EXIT_INSTRUCTION_LENGTH));
+	return fast_resume(vcpu);
+}
+
+int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason)
+{
+	if (full_reason == EXIT_REASON_IO_INSTRUCTION)
+		return fast_io(vcpu);
+	/* The other reasons clear the qualification, SDM Vol. 3C 28.2.1 */
+	return fast_other(vcpu, full_reason, 0);
+}
+
+/* The timer, with nothing read: it comes between instructions, after any event the entry
+ * injected was delivered (SDM Vol. 3C 26.6.4), so no delivery was interrupted. What the
+ * guest's UART queued waits for the console tick. */
+struct vcpu *vmx_exit_timer(struct vcpu *vcpu)
+{
+	struct vcpu *next;
+
+	fast_count(vcpu, EXIT_REASON_PREEMPTION_TIMER, 0);
+	next = guest_switch_on_timer(vcpu);
+	if (!next)
+		vcpu->context.fast_action = EXIT_TIMER;
+	return next;
 }

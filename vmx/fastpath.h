@@ -23,5 +23,9 @@ struct vcpu;
  * (vmx_handle_exit then runs the full path, or returns the action decided here). */
 __attribute__((no_caller_saved_registers)) int vmx_exit_vmcall_leaf(struct vcpu *vcpu);
 int vmx_exit_fast(struct vcpu *vcpu, uint32_t full_reason);
+/* The preemption timer's exit, with every guest register stored: returns the vCPU to enter
+ * now, the next one of this CPU when the exit path switched (guest_switch_on_timer), or NULL
+ * when the run loop takes over. */
+struct vcpu *vmx_exit_timer(struct vcpu *vcpu);
 
 #endif

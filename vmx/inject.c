@@ -58,7 +58,7 @@ void vcpu_deliver_interrupts(struct vcpu *vcpu)
 	/* A timer the guest has just programmed may be due before the preemption timer fires */
 	event = vmachine_next_event(g->vm, vcpu->index);
 	if (event < vcpu->timer_due && vmx_ctls.has_preemption_timer)
-		vmx_arm_preemption_timer(vcpu, now, event > now ? event - now : 0);
+		vmx_arm_preemption_timer(vcpu, now, event);
 	/* An NMI from another vCPU goes first, unless NMIs are blocked, SDM Vol. 3C 26.6.1.2 */
 	if (!(queued & INTR_INFO_VALID) &&
 	    !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE) & (INTR_BLOCKING_NMI | INTR_BLOCKING_STI_MOVSS)) &&

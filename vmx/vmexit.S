@@ -15,6 +15,7 @@ vmx_enter:
 	pushq %r14
 	pushq %r15
 	pushq %rdi /* the vCPU, found again at (%rsp) after the exit */
+.Lenter:	/* RDI and (%rsp): the vCPU; its VMCS current */
 	movq $VMCS_FIELD_HOST_RSP, %rax
 	vmwrite %rsp, %rax
 	jbe .Lentry_failed
@@ -70,6 +71,8 @@ vmx_exit_stub:
 	movq %r9, VCPU_R9(%rdi)
 	movq %r10, VCPU_R10(%rdi)
 	movq %r11, VCPU_R11(%rdi)
+	cmpl $EXIT_REASON_PREEMPTION_TIMER, %ebx
+	je .Ltimer
 	call vmx_exit_fast /* keeps RBX, RBP, R12-R15 */
 	movq (%rsp), %rdi
 	testl %eax, %eax
@@ -140,6 +143,25 @@ vmx_exit_stub:
 .Lcpuid_miss:
 	movl $EXIT_REASON_CPUID, %ebx
 	jmp .Lsave_rax_rcx_rdx
+
+/* The preemption timer: every register stored, then vmx_exit_timer, which may have switched to
+ * another vCPU of this CPU (its VMCS now current): that one is entered as vmx_enter would. */
+.Ltimer:
+	movq %rbp, VCPU_RBP(%rdi)
+	movq %r12, VCPU_R12(%rdi)
+	movq %r13, VCPU_R13(%rdi)
+	movq %r14, VCPU_R14(%rdi)
+	movq %r15, VCPU_R15(%rdi)
+	movb $1, VCPU_LAUNCHED(%rdi)
+	call vmx_exit_timer
+	testq %rax, %rax
+	jz .Lto_loop
+	movq %rax, (%rsp)
+	movq %rax, %rdi
+	jmp .Lenter
+.Lto_loop:
+	xorl %eax, %eax
+	jmp .Lreturn_to_host
 
 /* VMRESUME failed: the guest's registers are kept for the dump, vmx_enter returns 1 */
 .Lresume_failed:

@@ -47,7 +47,7 @@ struct linux_entry;
 int vmcs_setup_linux(struct vcpu *vcpu, const struct linux_entry *e);
 /* An application processor's state after INIT and SIPI: real mode at vector << 12. */
 int vmcs_setup_sipi(struct vcpu *vcpu, uint8_t vector);
-/* Makes vcpu's VMCS current on this CPU (VMPTRLD) when it is not already. */
+/* Reports a failed VMPTRLD; returns -E_INVAL. */
 int vmcs_load_failed(void);
 /* Makes vcpu's VMCS current on this CPU: VMPTRLD only when it is not already. */
 static inline int vmcs_load(struct vcpu *vcpu)
@@ -56,7 +56,7 @@ static inline int vmcs_load(struct vcpu *vcpu)
 
 	if (cpu->current == vcpu)
 		return 0;
-	if (!vmptrld(vcpu->vmcs_phys))
+	if (!vmptrld(&vcpu->vmcs_phys))
 		return vmcs_load_failed();
 	cpu->current = vcpu;
 	return 0;
@@ -64,16 +64,18 @@ static inline int vmcs_load(struct vcpu *vcpu)
 /* The VMX-preemption timer counts down once every 2^shift TSC ticks, SDM Vol. 3C 25.5.1 */
 extern unsigned vmx_preemption_shift;
 
-/* Arms the current VMCS's VMX-preemption timer (32 bits wide) to fire ticks TSC ticks after now
- * and notes when in vcpu->timer_due. @pre vmx_ctls.has_preemption_timer, vcpu's VMCS current */
-static inline void vmx_arm_preemption_timer(struct vcpu *vcpu, uint64_t now, uint64_t ticks)
+/* Arms the current VMCS's VMX-preemption timer (32 bits wide) to fire at TSC due, at once
+ * when that has passed, and notes due in vcpu->timer_due (later than the timer when the 32 bits
+ * cut it short: only the fast path's budget check reads it, and slices are far shorter).
+ * @pre vmx_ctls.has_preemption_timer, vcpu's VMCS current */
+static inline void vmx_arm_preemption_timer(struct vcpu *vcpu, uint64_t now, uint64_t due)
 {
-	uint64_t value = ticks >> vmx_preemption_shift;
+	uint64_t value = due > now ? (due - now) >> vmx_preemption_shift : 0;
 
 	if (value > 0xffffffffu)
 		value = 0xffffffffu;
 	vmwrite_unchecked(VMCS_VMX_PREEMPTION_TIMER_VALUE, value);
-	vcpu->timer_due = now + (value << vmx_preemption_shift);
+	vcpu->timer_due = due;
 }
 /* Releases a vCPU's VMCS (VMCLEAR) and frees it. */
 void vmcs_free(struct vcpu *vcpu);

@@ -30,11 +30,11 @@ static inline bool vmclear(uint64_t phys)
 	return ok;
 }
 
-static inline bool vmptrld(uint64_t phys)
+static inline bool vmptrld(const uint64_t *phys)
 {
 	bool ok;
 
-	__asm__ volatile("vmptrld %1; seta %0" : "=qm"(ok) : "m"(phys) : "cc", "memory");
+	__asm__ volatile("vmptrld %1; seta %0" : "=qm"(ok) : "m"(*phys) : "cc", "memory");
 	return ok;
 }
 

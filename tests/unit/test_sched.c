@@ -390,6 +390,56 @@ static void test_next_matches_steps(void)
 	}
 }
 
+/* sched_peek changes nothing and names what sched_next picks; a declined peek leaves the next
+ * sched_next as it was, and a taken one (sched_commit) is sched_next. */
+static void test_peek_then_commit(void)
+{
+	static struct sched_queue q2;
+	static struct sched_entity twin[MAX_GUESTS];
+	struct sched_entity *prev = NULL, *prev2 = NULL;
+	uint32_t seed = 777;
+
+	for (unsigned n = 1; n <= 7; n++) {
+		sched_queue_init(&q, 1000);
+		sched_queue_init(&q2, 1000);
+		for (unsigned i = 0; i < n; i++) {
+			ents[i] = (struct sched_entity){ .id = i, .weight = 32 * (i + 1), .runnable = true };
+			twin[i] = ents[i];
+			CHECK_EQ(sched_add(&q, &ents[i]), 0);
+			CHECK_EQ(sched_add(&q2, &twin[i]), 0);
+		}
+		prev = prev2 = NULL;
+		for (unsigned step = 0; step < 500; step++) {
+			uint64_t ran, slice = 0, slice2 = 0;
+			unsigned cursor = 99, before = q.cursor;
+			struct sched_entity *e, *e2;
+
+			seed = seed * 1103515245u + 12345u;
+			for (unsigned i = 0; i < n; i++)
+				ents[i].runnable = twin[i].runnable = ((seed >> (8 + i)) & 3) != 0;
+			ran = (seed >> 4) % 3000;
+			e = sched_peek(&q, 5555, &slice, &cursor);
+			CHECK_EQ(q.cursor, before);
+			CHECK_EQ(prev ? prev->runtime : 0, prev2 ? prev2->runtime : 0);
+			if (seed & 0x10000)
+				continue; /* declined: q stays in step with q2 */
+			e2 = sched_next(&q2, prev2, ran, 5555, &slice2);
+			CHECK_EQ(e ? e->id : 99, e2 ? e2->id : 99);
+			if (e)
+				CHECK_EQ(slice, slice2);
+			sched_commit(&q, prev, ran, e, cursor);
+			CHECK_EQ(q.cursor, q2.cursor);
+			prev = e;
+			prev2 = e2;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			CHECK_EQ(ents[i].runtime, twin[i].runtime);
+			CHECK_EQ(ents[i].switches, twin[i].switches);
+			CHECK_EQ(ents[i].slices, twin[i].slices);
+		}
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(test_order_wrap);
@@ -398,6 +448,7 @@ int main(void)
 	RUN_TEST(test_add_errors);
 	RUN_TEST(test_slice);
 	RUN_TEST(test_account_alone);
+	RUN_TEST(test_peek_then_commit);
 	RUN_TEST(test_shares);
 	RUN_TEST(test_no_starvation);
 	RUN_TEST(test_next_matches_steps);
