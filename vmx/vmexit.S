@@ -72,7 +72,7 @@ vmx_exit_stub:
 	movq %r10, VCPU_R10(%rdi)
 	movq %r11, VCPU_R11(%rdi)
 	cmpl $EXIT_REASON_PREEMPTION_TIMER, %ebx
-	je .Ltimer
+	je .Lfull_exit
 	call vmx_exit_fast /* keeps RBX, RBP, R12-R15 */
 	movq (%rsp), %rdi
 	testl %eax, %eax
@@ -144,24 +144,16 @@ vmx_exit_stub:
 	movl $EXIT_REASON_CPUID, %ebx
 	jmp .Lsave_rax_rcx_rdx
 
-/* The preemption timer: every register stored, then vmx_exit_timer, which may have switched to
- * another vCPU of this CPU (its VMCS now current): that one is entered as vmx_enter would. */
+/* The preemption timer, every register stored: vmx_exit_timer may have switched to another
+ * vCPU of this CPU (its VMCS now current), which is entered as vmx_enter would; else (RAX 0)
+ * vmx_enter returns 0 to the run loop. */
 .Ltimer:
-	movq %rbp, VCPU_RBP(%rdi)
-	movq %r12, VCPU_R12(%rdi)
-	movq %r13, VCPU_R13(%rdi)
-	movq %r14, VCPU_R14(%rdi)
-	movq %r15, VCPU_R15(%rdi)
-	movb $1, VCPU_LAUNCHED(%rdi)
 	call vmx_exit_timer
 	testq %rax, %rax
-	jz .Lto_loop
+	jz .Lreturn_to_host
 	movq %rax, (%rsp)
 	movq %rax, %rdi
 	jmp .Lenter
-.Lto_loop:
-	xorl %eax, %eax
-	jmp .Lreturn_to_host
 
 /* VMRESUME failed: the guest's registers are kept for the dump, vmx_enter returns 1 */
 .Lresume_failed:
@@ -171,6 +163,7 @@ vmx_exit_stub:
 	call .Lsave_all
 	movl $1, %eax
 	jmp .Lreturn_to_host
+/* The rest of the registers; RBX: the exit reason (vmx_exit_fast keeps it) */
 .Lfull_exit:
 	movq %rbp, VCPU_RBP(%rdi)
 	movq %r12, VCPU_R12(%rdi)
@@ -178,6 +171,8 @@ vmx_exit_stub:
 	movq %r14, VCPU_R14(%rdi)
 	movq %r15, VCPU_R15(%rdi)
 	movb $1, VCPU_LAUNCHED(%rdi)
+	cmpl $EXIT_REASON_PREEMPTION_TIMER, %ebx
+	je .Ltimer
 	xorl %eax, %eax
 .Lreturn_to_host:
 	addq $8, %rsp
