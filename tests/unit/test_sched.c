@@ -341,32 +341,55 @@ static void ref_account(const struct sched_queue *rq, struct sched_entity *e, ui
 		e->switches++;
 }
 
+/* Two queues of n entities alike (ents on q, twin on q2), weights in steps of weight_step. */
+static struct sched_queue q2;
+static struct sched_entity twin[MAX_GUESTS];
+
+static void twin_queues(unsigned n, unsigned weight_step)
+{
+	sched_queue_init(&q, 1000);
+	sched_queue_init(&q2, 1000);
+	for (unsigned i = 0; i < n; i++) {
+		ents[i] = (struct sched_entity){ .id = i, .weight = weight_step * (i + 1),
+						 .runnable = true };
+		twin[i] = ents[i];
+		CHECK_EQ(sched_add(&q, &ents[i]), 0);
+		CHECK_EQ(sched_add(&q2, &twin[i]), 0);
+	}
+}
+
+/* The same runnable set on both queues, drawn from seed */
+static void twin_runnable(unsigned n, uint32_t seed)
+{
+	for (unsigned i = 0; i < n; i++)
+		ents[i].runnable = twin[i].runnable = ((seed >> (8 + i)) & 3) != 0;
+}
+
+static void check_twin_accounting(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		CHECK_EQ(ents[i].runtime, twin[i].runtime);
+		CHECK_EQ(ents[i].switches, twin[i].switches);
+		CHECK_EQ(ents[i].slices, twin[i].slices);
+	}
+}
+
 /* Over many random runnable sets and weights, sched_next and the reference steps give the same
  * picks, slices and accounting. */
 static void test_next_matches_steps(void)
 {
-	static struct sched_queue q2;
-	static struct sched_entity twin[MAX_GUESTS];
 	struct sched_entity *prev = NULL, *prev2 = NULL;
 	uint32_t seed = 12345;
 
 	for (unsigned n = 1; n <= 7; n++) {
-		sched_queue_init(&q, 1000);
-		sched_queue_init(&q2, 1000);
-		for (unsigned i = 0; i < n; i++) {
-			ents[i] = (struct sched_entity){ .id = i, .weight = 64 * (i + 1), .runnable = true };
-			twin[i] = ents[i];
-			CHECK_EQ(sched_add(&q, &ents[i]), 0);
-			CHECK_EQ(sched_add(&q2, &twin[i]), 0);
-		}
+		twin_queues(n, 64);
 		prev = prev2 = NULL;
 		for (unsigned step = 0; step < 500; step++) {
 			uint64_t ran = 0, slice = 0, slice2 = 0;
 			struct sched_entity *e, *e2;
 
 			seed = seed * 1103515245u + 12345u;
-			for (unsigned i = 0; i < n; i++)
-				ents[i].runnable = twin[i].runnable = ((seed >> (8 + i)) & 3) != 0;
+			twin_runnable(n, seed);
 			ran = (seed >> 4) % 3000;
 			/* the reference steps on q2 */
 			if (prev2)
@@ -382,11 +405,7 @@ static void test_next_matches_steps(void)
 			prev = e;
 			prev2 = e2;
 		}
-		for (unsigned i = 0; i < n; i++) {
-			CHECK_EQ(ents[i].runtime, twin[i].runtime);
-			CHECK_EQ(ents[i].switches, twin[i].switches);
-			CHECK_EQ(ents[i].slices, twin[i].slices);
-		}
+		check_twin_accounting(n);
 	}
 }
 
@@ -394,20 +413,11 @@ static void test_next_matches_steps(void)
  * sched_next as it was, and a taken one (sched_commit) is sched_next. */
 static void test_peek_then_commit(void)
 {
-	static struct sched_queue q2;
-	static struct sched_entity twin[MAX_GUESTS];
 	struct sched_entity *prev = NULL, *prev2 = NULL;
 	uint32_t seed = 777;
 
 	for (unsigned n = 1; n <= 7; n++) {
-		sched_queue_init(&q, 1000);
-		sched_queue_init(&q2, 1000);
-		for (unsigned i = 0; i < n; i++) {
-			ents[i] = (struct sched_entity){ .id = i, .weight = 32 * (i + 1), .runnable = true };
-			twin[i] = ents[i];
-			CHECK_EQ(sched_add(&q, &ents[i]), 0);
-			CHECK_EQ(sched_add(&q2, &twin[i]), 0);
-		}
+		twin_queues(n, 32);
 		prev = prev2 = NULL;
 		for (unsigned step = 0; step < 500; step++) {
 			uint64_t ran, slice = 0, slice2 = 0;
@@ -415,8 +425,7 @@ static void test_peek_then_commit(void)
 			struct sched_entity *e, *e2;
 
 			seed = seed * 1103515245u + 12345u;
-			for (unsigned i = 0; i < n; i++)
-				ents[i].runnable = twin[i].runnable = ((seed >> (8 + i)) & 3) != 0;
+			twin_runnable(n, seed);
 			ran = (seed >> 4) % 3000;
 			e = sched_peek(&q, 5555, &slice, &cursor);
 			CHECK_EQ(q.cursor, before);
@@ -432,11 +441,7 @@ static void test_peek_then_commit(void)
 			prev = e;
 			prev2 = e2;
 		}
-		for (unsigned i = 0; i < n; i++) {
-			CHECK_EQ(ents[i].runtime, twin[i].runtime);
-			CHECK_EQ(ents[i].switches, twin[i].switches);
-			CHECK_EQ(ents[i].slices, twin[i].slices);
-		}
+		check_twin_accounting(n);
 	}
 }
 
