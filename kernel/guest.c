@@ -861,24 +861,23 @@ struct vcpu *guest_switch_on_timer(struct vcpu *v)
 	if (now < cpu->slice_deadline || cpu->halted_hint ||
 	    __atomic_load_n(&scrubs_pending[cpu->id], __ATOMIC_ACQUIRE))
 		return NULL;
+	/* What the console shows, as the run loop reads it at a slice's end */
+	if (now - v->saved.tsc >= cpu->poll_ticks)
+		vcpu_save_state(v);
 	spin_lock(&cpu->runq_lock);
 	e = sched_peek(&cpu->runq, cpu->runq.base_slice * ALONE_SLICES, &slice, &cursor);
-	if (!e || e == &v->sched || !vcpu_switch_ready(entity_vcpu(e))) {
+	w = e ? entity_vcpu(e) : NULL;
+	/* A failed VMPTRLD leaves v's VMCS current; the run loop stops w's guest when it picks it */
+	if (!e || w == v || !vcpu_switch_ready(w) || vmcs_load(w) < 0) {
 		spin_unlock(&cpu->runq_lock);
 		return NULL;
 	}
 	sched_commit(&cpu->runq, &v->sched, now - cpu->slice_start, e, cursor);
 	spin_unlock(&cpu->runq_lock);
-	if (now - v->saved.tsc >= cpu->poll_ticks)
-		vcpu_save_state(v);
 	__atomic_store_n(&v->on_cpu, false, __ATOMIC_RELEASE);
-	w = entity_vcpu(e);
 	w->switches++;
 	cpu_take_context(cpu, w);
 	cpu->running = w;
-	/* A failed VMPTRLD (never seen) leaves v's VMCS current: w's entry then fails, and the
-	 * run loop stops w's guest */
-	(void)vmcs_load(w);
 	cpu->slice_start = now;
 	cpu->slice_deadline = now + slice;
 	guest_timer_arm(cpu, w, now, cpu->slice_deadline);
