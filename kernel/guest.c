@@ -690,7 +690,7 @@ static bool vcpu_take_start(struct vcpu *v)
 	if (start == VMACHINE_START_INIT) {
 		vcpu_context_reset(&v->context);
 		vcpu_context_switch(NULL, &v->context);
-		vcpu_mov_dr_exiting();
+		vmcs_cpu_controls(CPU_MOV_DR_EXITING, true); /* until it uses DR0-DR3 again */
 		v->cr8 = 0;
 		v->block = VCPU_WAIT_SIPI;
 		spin_lock(&g->vm_lock);

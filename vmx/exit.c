@@ -66,6 +66,15 @@ void vcpu_inject_exception(unsigned vector, bool has_error_code, uint32_t error_
 	vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFO, info);
 }
 
+void vmcs_cpu_controls(uint32_t bits, bool on)
+{
+	uint64_t ctl = vmcs_read(VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	uint64_t want = on ? ctl | bits : ctl & ~(uint64_t)bits;
+
+	if (want != ctl)
+		vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
 __attribute__((cold)) void vcpu_dump(struct vcpu *vcpu)
 {
 	const uint64_t *r = vcpu->regs.gpr;

@@ -78,8 +78,6 @@ enum exit_action exit_mmio(struct vcpu *vcpu, const struct vmx_exit *exit, uint6
 enum exit_action exit_xsetbv(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_rdpmc(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_mov_dr(struct vcpu *vcpu, const struct vmx_exit *exit);
-/* MOV DR exits again (an INIT reset the vCPU's debug registers). @pre its VMCS is current */
-void vcpu_mov_dr_exiting(void);
 enum exit_action exit_machine_check(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_io(struct vcpu *vcpu, const struct vmx_exit *exit);
 enum exit_action exit_msr_read(struct vcpu *vcpu, const struct vmx_exit *exit);

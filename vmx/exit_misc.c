@@ -58,17 +58,8 @@ __attribute__((cold)) enum exit_action exit_mov_dr(struct vcpu *vcpu, const stru
 {
 	(void)exit;
 	vcpu_context_take_dr(&vcpu->context);
-	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL,
-		   vmcs_read(VMCS_CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)CPU_MOV_DR_EXITING);
+	vmcs_cpu_controls(CPU_MOV_DR_EXITING, false);
 	return EXIT_RESUME;
-}
-
-/* After an INIT (the context is reset): MOV DR exits again until the guest uses DR0-DR3.
- * @pre vcpu's VMCS is current */
-__attribute__((cold)) void vcpu_mov_dr_exiting(void)
-{
-	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL,
-		   vmcs_read(VMCS_CPU_BASED_VM_EXEC_CONTROL) | CPU_MOV_DR_EXITING);
 }
 
 /* A machine check is the host's: the guest it interrupted is stopped, never handed the #MC

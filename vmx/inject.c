@@ -12,13 +12,9 @@
 #define ACTIVITY_ACTIVE 0
 #define ACTIVITY_HLT 1
 
-static void interrupt_window(bool on)
+static inline void interrupt_window(bool on)
 {
-	uint64_t ctl = vmcs_read(VMCS_CPU_BASED_VM_EXEC_CONTROL);
-	uint64_t want = on ? ctl | CPU_INTERRUPT_WINDOW_EXITING : ctl & ~(uint64_t)CPU_INTERRUPT_WINDOW_EXITING;
-
-	if (want != ctl)
-		vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, want);
+	vmcs_cpu_controls(CPU_INTERRUPT_WINDOW_EXITING, on);
 }
 
 /* Brings the guest's platform up to now and kicks the other vCPUs it gave something to.

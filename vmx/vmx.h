@@ -37,6 +37,10 @@ static inline void vmcs_write(enum vmcs_field field, uint64_t value)
 		vmcs_access_failed(field, value, true);
 }
 
+/* Sets (on) or clears bits of the current VMCS's primary processor-based controls, with a
+ * VMWRITE only when they change: interrupt-window exiting, MOV-DR exiting. vmx/exit.c */
+void vmcs_cpu_controls(uint32_t bits, bool on);
+
 /* Builds the VMCS of a vCPU for a 32-bit protected-mode Multiboot start at entry. */
 int vmcs_setup(struct vcpu *vcpu, uint32_t entry, uint32_t mbi_gpa);
 /* Drops this CPU's cached translations of a guest (EPT and VPID-tagged), so nothing of a
