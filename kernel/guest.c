@@ -598,14 +598,22 @@ __attribute__((cold)) bool guest_wait(struct guest *g, bool (*done)(struct guest
 	return done(g);
 }
 
+/* The common case before an entry: nothing asked from the console, the guest running, the
+ * vCPU runnable and set up. */
+static inline bool vcpu_nothing_pending(const struct vcpu *v)
+{
+	const struct guest *g = v->guest;
+
+	return g->request == GUEST_REQUEST_NONE && g->state == GUEST_RUNNING &&
+	       v->block == VCPU_RUNNABLE && v->vmcs_ready;
+}
+
 /* Carries out what the console CPU asked for; returns whether the guest must leave the CPU. */
 static inline bool guest_take_request(struct vcpu *v)
 {
 	struct guest *g = v->guest;
 
-	/* The common case first: nothing asked, running, runnable */
-	if (g->request == GUEST_REQUEST_NONE && g->state == GUEST_RUNNING &&
-	    v->block == VCPU_RUNNABLE && v->vmcs_ready)
+	if (vcpu_nothing_pending(v))
 		return false;
 	if (!v->vmcs_ready)
 		return true; /* restarted from the console meanwhile: set up afresh on the next pick */
@@ -633,6 +641,25 @@ static inline void guest_timer_arm(const struct per_cpu *cpu, struct vcpu *v, ui
 	if (v->guest->vm)
 		due = MIN(due, vcpu_next_event(v));
 	vmx_arm_preemption_timer(v, now, due);
+}
+
+/* A slice of v begins at now and ends at deadline (cpu->slice_*, which the exit path's switch
+ * also sets); its preemption timer is armed when the CPU has one (timer: the exit path knows). */
+static inline void cpu_begin_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t now,
+				   uint64_t deadline, bool timer)
+{
+	cpu->slice_start = now;
+	cpu->slice_deadline = deadline;
+	if (timer)
+		guest_timer_arm(cpu, v, now, deadline);
+}
+
+/* What the console shows is never older than a poll step: a vCPU that stays runnable after its
+ * slice is not read again sooner. @pre v's VMCS is current */
+static inline void vcpu_refresh_saved(const struct per_cpu *cpu, struct vcpu *v, uint64_t now)
+{
+	if (now - v->saved.tsc >= cpu->poll_ticks)
+		vcpu_save_state(v);
 }
 
 /* The VMCS of a vCPU about to run: the boot state of its image for vCPU 0; an application
@@ -725,6 +752,7 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t sli
 {
 	struct guest *g = v->guest;
 	bool smp = g->vm && g->nr_vcpus > 1;
+	uint64_t now;
 
 	if (__builtin_expect(!v->vmcs_ready || g->load_pending, 0) && !vcpu_begin(v))
 		return 0;
@@ -736,10 +764,8 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t sli
 		return 0;
 	/* The slice counts from here, after a first start's zeroing and loading; a halted
 	 * CPU-mate's wake-up ends it, so that the CPU-mate runs on time */
-	cpu->slice_start = rdtsc();
-	cpu->slice_deadline = MIN(cpu->slice_start + slice, wake);
-	if (vmx_ctls.has_preemption_timer)
-		guest_timer_arm(cpu, v, cpu->slice_start, cpu->slice_deadline);
+	now = rdtsc();
+	cpu_begin_slice(cpu, v, now, MIN(now + slice, wake), vmx_ctls.has_preemption_timer);
 	for (;;) {
 		enum exit_action action;
 		int failed;
@@ -766,12 +792,8 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t sli
 		if (action == EXIT_STOPPED || action == EXIT_YIELD)
 			break;
 		if (action == EXIT_TIMER) {
-			uint64_t now = rdtsc();
-
-			/* What the console shows is never older than a poll step: a vCPU that stays
-			 * runnable after its slice is not read again sooner. */
-			if (now - v->saved.tsc >= cpu->poll_ticks)
-				vcpu_save_state(v);
+			now = rdtsc();
+			vcpu_refresh_saved(cpu, v, now);
 			if (now >= cpu->slice_deadline)
 				return now - cpu->slice_start;
 			guest_timer_arm(cpu, v, now, cpu->slice_deadline);
@@ -837,14 +859,13 @@ static inline void cpu_take_context(struct per_cpu *cpu, struct vcpu *v)
 }
 
 /* Whether w can be entered straight from another vCPU's exit: the run loop would do nothing
- * for it but what guest_switch_on_timer does (no first start, no SMP start protocol, no
- * request, no fresh context, launched on this CPU). */
+ * for it but what guest_switch_on_timer does (no request, no first start, no SMP start
+ * protocol, no fresh context, launched on this CPU). */
 static inline bool vcpu_switch_ready(const struct vcpu *w)
 {
 	const struct guest *g = w->guest;
 
-	return w->launched && w->vmcs_ready && !w->context_fresh && w->block == VCPU_RUNNABLE &&
-	       g->state == GUEST_RUNNING && g->request == GUEST_REQUEST_NONE && !g->load_pending &&
+	return vcpu_nothing_pending(w) && w->launched && !w->context_fresh && !g->load_pending &&
 	       !(g->vm && g->nr_vcpus > 1);
 }
 
@@ -861,9 +882,7 @@ struct vcpu *guest_switch_on_timer(struct vcpu *v)
 	if (now < cpu->slice_deadline || cpu->halted_hint ||
 	    __atomic_load_n(&scrubs_pending[cpu->id], __ATOMIC_ACQUIRE))
 		return NULL;
-	/* What the console shows, as the run loop reads it at a slice's end */
-	if (now - v->saved.tsc >= cpu->poll_ticks)
-		vcpu_save_state(v);
+	vcpu_refresh_saved(cpu, v, now); /* as the run loop at a slice's end */
 	spin_lock(&cpu->runq_lock);
 	e = sched_peek(&cpu->runq, cpu->runq.base_slice * ALONE_SLICES, &slice, &cursor);
 	w = e ? entity_vcpu(e) : NULL;
@@ -878,9 +897,7 @@ struct vcpu *guest_switch_on_timer(struct vcpu *v)
 	w->switches++;
 	cpu_take_context(cpu, w);
 	cpu->running = w;
-	cpu->slice_start = now;
-	cpu->slice_deadline = now + slice;
-	guest_timer_arm(cpu, w, now, cpu->slice_deadline);
+	cpu_begin_slice(cpu, w, now, now + slice, true); /* a timer exit brought us here */
 	if (__builtin_expect(w->guest->vm != NULL, 0))
 		vcpu_deliver_interrupts(w);
 	return w;
