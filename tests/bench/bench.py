@@ -373,6 +373,8 @@ def figures(res, build):
     row("Guest switch on a shared CPU", "ticks", "<=", 300, median(sw_cl), None,
         median(sw_peer) if peer is not None else None,
         f"last RDTSC of one guest to the first of the next, less the spin loop; {len(sw_cl)} switches"
+        + (f", quartiles {sw_cl[len(sw_cl) // 4]}/{median(sw_cl)}/{sw_cl[3 * len(sw_cl) // 4]}"
+           if sw_cl else "")
         + (f" (KVM {len(sw_peer)})" if peer is not None else ""))
 
     st = first(cl, "bench", "start")
