@@ -24,7 +24,7 @@ KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecsta
 BOOT_SRCS := boot/entry.S boot/mb2.c boot/trampoline.S
 KERNEL_SRCS := kernel/main.c kernel/lib.c kernel/err.c kernel/fmt.c kernel/log.c kernel/panic.c \
 	kernel/frame.c kernel/idmap.c kernel/mm.c kernel/cpu.c kernel/trap.c kernel/trap_entry.S kernel/mb1.c \
-	kernel/guest.c kernel/guest_uart.c kernel/cmdline.c kernel/smp.c kernel/config.c kernel/plan.c kernel/sched.c \
+	kernel/guest.c kernel/guest_regs.c kernel/guest_uart.c kernel/cmdline.c kernel/smp.c kernel/config.c kernel/plan.c kernel/sched.c \
 	kernel/ring.c kernel/boot_guests.c kernel/cpu_model.c kernel/vcpu_context.c kernel/guest_linux.c kernel/guest_policy.c kernel/console.c kernel/shell.c kernel/shell_cmds.c \
 	kernel/line_edit.c
 KERNEL_SRCS += kernel/insn.c kernel/pagewalk.c
@@ -46,7 +46,10 @@ KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_ALL))
 # every turn (UART, local APIC, the machine's port/MMIO routing), the host LAPIC (EOI, timer),
 # the memory helpers. The console's side of guest output (guest_uart.c's 128-byte batches, the
 # ring, log.c's UART feed) went to -Oz to make room for the exit path's switch (make bench: no
-# exit round trip or switch figure changed, Linux boot 1.059x -> 1.060x). Functions,
+# exit round trip or switch figure changed, Linux boot 1.059x -> 1.060x); exit_misc.c (HLT, CR
+# and NMI exits, VMCALL's full path) went to -Oz for the console's register copies on request
+# (kernel/guest_regs.c; make bench: no exit round trip changed, LAPIC due->injection 2,607 ->
+# 2,612 ticks, Linux boot and the CPU-bound guest beside it unchanged). Functions,
 # jump targets and loops are not padded to 16 bytes there: padding is never executed, so no
 # instruction count changes, and it took 3 KiB (Linux on x86-64 packs jumps and loops too).
 # Their set-up, dump and error-path functions are marked __attribute__((cold)) (compiled for
@@ -56,7 +59,7 @@ KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_ALL))
 # everywhere: no exit round trip longer, Linux boot 1.094x -> 1.093x, the boot-time code slower
 # (GRUB hand-off to the first guest 2.94 M -> 2.98 M ticks).
 KERNEL_HOT_SRCS := vmx/fastpath.c vmx/inject.c vmx/exit.c vmx/exit_io.c vmx/exit_cpuid.c \
-	vmx/exit_msr.c vmx/exit_misc.c vmx/exit_mmio.c \
+	vmx/exit_msr.c vmx/exit_mmio.c \
 	kernel/guest.c kernel/sched.c kernel/vcpu_context.c kernel/cpuid_cache.c \
 	kernel/insn.c kernel/pagewalk.c kernel/lib.c \
 	drivers/virt/vuart.c drivers/virt/vlapic.c drivers/virt/vmachine.c drivers/lapic.c

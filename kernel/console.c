@@ -85,6 +85,14 @@ static uint64_t cpu_busy_ticks(unsigned cpu, uint64_t *idle)
 	return busy;
 }
 
+/* The registers are copied out of the VMCSs only for this: the CPUs holding the guest's vCPUs
+ * do it at their next exit, which the NMI of guest_wait brings at once. */
+static bool op_guest_sync(void *ctx, unsigned id)
+{
+	(void)ctx;
+	return id < guest_count && guest_sync_regs(&guests[id], CONSOLE_WAIT_US);
+}
+
 static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 {
 	struct guest *g;
@@ -96,10 +104,6 @@ static bool op_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 		return false;
 	g = &guests[id];
 	v = g->vcpus[0];
-	/* A running guest's CPU copies its registers out of the VMCS at least every poll period
-	 * (its poll_ticks); the console reads that copy rather than stall on the other CPU. */
-	if (g->state == GUEST_RUNNING && v->launched && this_cpu()->current == v)
-		vcpu_save_state(v);
 	memset(out, 0, sizeof(*out));
 	out->id = g->id;
 	str_copy(out->name, g->name, sizeof(out->name));
@@ -327,6 +331,7 @@ static const struct shell_ops console_ops = {
 	.write = op_write,
 	.guest_count = op_guest_count,
 	.guest_get = op_guest_get,
+	.guest_sync = op_guest_sync,
 	.guest_start = op_guest_start,
 	.guest_stop = op_guest_stop,
 	.guest_pause = op_guest_pause,

@@ -567,20 +567,6 @@ __attribute__((cold)) bool guest_any_active(void)
 	return false;
 }
 
-void vcpu_save_state(struct vcpu *v)
-{
-	/* Reads of the current VMCS's guest-state fields, which cannot fail */
-	v->saved.rip = vmread_unchecked(VMCS_GUEST_RIP);
-	v->saved.rsp = vmread_unchecked(VMCS_GUEST_RSP);
-	v->saved.rflags = vmread_unchecked(VMCS_GUEST_RFLAGS);
-	v->saved.cr0 = vcpu_guest_cr0();
-	v->saved.cr3 = vmread_unchecked(VMCS_GUEST_CR3);
-	v->saved.cr4 = vcpu_guest_cr4();
-	v->saved.efer = vmread_unchecked(VMCS_GUEST_IA32_EFER);
-	v->saved.tsc = rdtsc();
-	v->saved.valid = true;
-}
-
 __attribute__((cold)) bool guest_wait(struct guest *g, bool (*done)(struct guest *g),
 				       uint64_t timeout_us)
 {
@@ -652,14 +638,6 @@ static inline void cpu_begin_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t
 	cpu->slice_deadline = deadline;
 	if (timer)
 		guest_timer_arm(cpu, v, now, deadline);
-}
-
-/* What the console shows is never older than a poll step: a vCPU that stays runnable after its
- * slice is not read again sooner. @pre v's VMCS is current */
-static inline void vcpu_refresh_saved(const struct per_cpu *cpu, struct vcpu *v, uint64_t now)
-{
-	if (now - v->saved.tsc >= cpu->poll_ticks)
-		vcpu_save_state(v);
 }
 
 /* The VMCS of a vCPU about to run: the boot state of its image for vCPU 0; an application
@@ -789,11 +767,12 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t sli
 		}
 		action = vmx_handle_exit(v);
 		irq_window();
+		if (__builtin_expect(cpu->copy_guest != NULL, 0))
+			cpu_take_copies(cpu);
 		if (action == EXIT_STOPPED || action == EXIT_YIELD)
 			break;
 		if (action == EXIT_TIMER) {
 			now = rdtsc();
-			vcpu_refresh_saved(cpu, v, now);
 			if (now >= cpu->slice_deadline)
 				return now - cpu->slice_start;
 			guest_timer_arm(cpu, v, now, cpu->slice_deadline);
@@ -801,8 +780,6 @@ static uint64_t vcpu_run_slice(struct per_cpu *cpu, struct vcpu *v, uint64_t sli
 		if (smp && !vcpu_take_start(v))
 			break; /* an INIT from another vCPU */
 	}
-	if (v->launched && g->state != GUEST_STOPPED)
-		vcpu_save_state(v);
 	return rdtsc() - cpu->slice_start;
 }
 
@@ -882,7 +859,6 @@ struct vcpu *guest_switch_on_timer(struct vcpu *v)
 	if (now < cpu->slice_deadline || cpu->halted_hint ||
 	    __atomic_load_n(&scrubs_pending[cpu->id], __ATOMIC_ACQUIRE))
 		return NULL;
-	vcpu_refresh_saved(cpu, v, now); /* as the run loop at a slice's end */
 	spin_lock(&cpu->runq_lock);
 	e = sched_peek(&cpu->runq, cpu->runq.base_slice * ALONE_SLICES, &slice, &cursor);
 	w = e ? entity_vcpu(e) : NULL;
@@ -913,6 +889,9 @@ void guest_run_cpu(void)
 		struct vcpu *v, *last = e ? entity_vcpu(e) : NULL;
 		uint64_t slice = 0, wake;
 
+		/* The console's NMI woke this CPU, or came between two slices */
+		if (cpu->copy_guest)
+			cpu_take_copies(cpu);
 		/* Scrubs come first, a step at a time, with the console tick let in between */
 		if (guest_scrub_some(cpu->id)) {
 			irq_window();

@@ -12,6 +12,8 @@
 #include "kernel/sched.h"
 #include "kernel/ring.h"
 #include "kernel/spinlock.h"
+
+struct per_cpu;
 #include "kernel/vcpu_context.h"
 #include "kernel/bzimage.h"
 #include "kernel/config.h"
@@ -89,11 +91,10 @@ struct vcpu {
 	 * while the guest runs, so a guest that mostly exits would hold its CPU far past timer_due */
 	uint8_t fast_budget;
 	uint64_t switches;  /* times the scheduler put it on its CPU */
-	/* Guest state outside the GPRs, read from the VMCS when it leaves its CPU, at most one poll
-	 * step old while it runs (kernel/guest.c vcpu_run_slice). */
+	/* Guest state outside the GPRs, read from the VMCS when the console asks (guest_sync_regs)
+	 * and when the guest crashes; no exit or switch pays for it otherwise. */
 	struct {
 		uint64_t rip, rsp, rflags, cr0, cr3, cr4, efer;
-		uint64_t tsc; /* when it was read */
 		bool valid;
 	} saved;
 };
@@ -215,6 +216,14 @@ __attribute__((noreturn)) void guest_run_cpu(void);
 struct vcpu *guest_switch_on_timer(struct vcpu *v);
 /* Copies RIP, RSP, RFLAGS, CRs, EFER out of the current VMCS into vcpu->saved. */
 void vcpu_save_state(struct vcpu *vcpu);
+/* Brings the register copies of g's vCPUs (vcpu->saved) up to date for the console: this CPU
+ * copies its own at once, the other CPUs at their next exit (kicked by an NMI); waits for them
+ * at most timeout_us. Returns whether every copy is fresh (a stale one stays readable). */
+bool guest_sync_regs(struct guest *g, uint64_t timeout_us);
+/* Copies out of their VMCSs the vCPUs of this CPU whose guest the console asked for
+ * (cpu->copy_guest), and makes the VMCS that was current current again. @pre interrupts off, no VMCS access under
+ * way (the run loop between exits, or the console tick, which comes only at such points) */
+void cpu_take_copies(struct per_cpu *cpu);
 /* Asks the guest's CPU to act on a request (IPI) and waits up to timeout_us for done() to hold. */
 bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us);
 /* Bytes typed for the guest go to its UART's receive FIFO, as fast as the guest empties it

@@ -28,6 +28,7 @@ struct __attribute__((packed)) tss64 {
 _Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes (SDM Vol. 3A 8.7)");
 
 struct vcpu;
+struct guest;
 
 /* poll_ticks before the console starts: no step (a sum with a TSC value cannot overflow) */
 #define POLL_TICKS_NONE (UINT64_MAX >> 2)
@@ -50,6 +51,8 @@ struct per_cpu {
 	uint64_t wake_due;   /* TSC of the earliest halted vCPU's wake-up, UINT64_MAX for none */
 	bool timer_periodic; /* without TSC-deadline mode: the 1 ms tick runs */
 	bool halted_hint;    /* a vCPU of this CPU may be blocked in HLT: guest_wake_halted looks */
+	/* The guest whose vCPUs on this CPU the console waits to see copied (cpu_take_copies) */
+	struct guest *volatile copy_guest;
 	uint64_t poll_ticks; /* the longest a guest runs without an exit (POLL_TICKS_NONE: no limit) */
 	struct spinlock runq_lock;
 	struct sched_queue runq; /* the guests pinned to this CPU */

@@ -120,6 +120,9 @@ struct shell_ops {
 	unsigned (*guest_count)(void *ctx);
 	/* A consistent snapshot; false when there is no such guest. */
 	bool (*guest_get)(void *ctx, unsigned id, struct shell_guest *out);
+	/* Optional: brings the registers that the next guest_get reports up to date (may wait for
+	 * the guest's CPUs); false when some stayed as they were. */
+	bool (*guest_sync)(void *ctx, unsigned id);
 	/* Each returns 0 once the action is done, or -E_xxx; the shell checks the state first. */
 	int (*guest_start)(void *ctx, unsigned id);
 	int (*guest_stop)(void *ctx, unsigned id);

@@ -283,7 +283,8 @@ static void shell_info_config(struct shell *sh, const struct shell_guest *g)
 		     g->mmio_accesses);
 }
 
-static void shell_info_regs(struct shell *sh, const struct shell_guest *g)
+/* fresh: the guest's CPUs copied the registers for this look (else the older copy is shown) */
+static void shell_info_regs(struct shell *sh, const struct shell_guest *g, bool fresh)
 {
 	static const char *const names32[] = { "eax", "ebx", "ecx", "edx",
 					       "esi", "edi", "ebp", "esp" };
@@ -301,7 +302,8 @@ static void shell_info_regs(struct shell *sh, const struct shell_guest *g)
 		shell_printf(sh, "Registers: none yet (the guest has not run)\n");
 		return;
 	}
-	shell_printf(sh, "Registers:\n");
+	shell_printf(sh, "Registers%s:\n",
+		     fresh ? "" : " (an older copy: a CPU of the guest did not answer)");
 	for (i = 0; i < n + 2; i++) {
 		const char *name;
 		uint64_t value;
@@ -364,11 +366,19 @@ static void shell_info_exits(struct shell *sh, const struct shell_guest *g)
 
 static void shell_cmd_info(struct shell *sh, unsigned argc, char **argv)
 {
+	bool fresh = true;
+
 	(void)argc;
 	if (!shell_find_guest(sh, argv[1]))
 		return;
+	/* Only this command needs the registers: the look (list, cpus, mem) costs no CPU a copy */
+	if (sh->ops->guest_sync) {
+		fresh = sh->ops->guest_sync(sh->ops->ctx, sh->guest.id);
+		if (!shell_guest_get(sh, sh->guest.id, &sh->guest))
+			return;
+	}
 	shell_info_config(sh, &sh->guest);
-	shell_info_regs(sh, &sh->guest);
+	shell_info_regs(sh, &sh->guest, fresh);
 	shell_info_exits(sh, &sh->guest);
 }
 

@@ -9,7 +9,7 @@ struct xstate_config xstate;
 /* The last syscall_id handed out; 0 names the reset values, all zero */
 static uint64_t syscall_ids;
 
-void xstate_cpu_enable(void)
+__attribute__((cold)) void xstate_cpu_enable(void)
 {
 	struct cpuid_regs r;
 
@@ -34,7 +34,7 @@ static uint32_t xstate_size(uint64_t mask)
 	return size;
 }
 
-void xstate_init(void)
+__attribute__((cold)) void xstate_init(void)
 {
 	struct cpuid_regs r;
 	uint64_t mask;
@@ -55,7 +55,7 @@ void xstate_init(void)
 	xstate.enabled = true;
 }
 
-void vcpu_context_reset(struct vcpu_context *c)
+__attribute__((cold)) void vcpu_context_reset(struct vcpu_context *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->xsave[0] = 0x7f; /* FCW */

@@ -543,6 +543,42 @@ SMP = [
                   list_row(2, "e1", "running", 1, "2 MiB"))),
 ]
 
+# shell-regs (tests/configs/shell-regs.cfg): four spin guests, two per CPU, each with its own
+# ESP and EBX (the mark). `info` has the CPU holding a vCPU copy its registers out of the VMCS,
+# loading that VMCS when the vCPU waits for its CPU-mate and making the running one's current
+# again; a look that read the wrong VMCS shows another mark, and a VMCS left current under the
+# wrong vCPU stops that guest with exit code 13 (its ESP changes under it).
+REGS_MARKS = {"a0": 0x1c1110, "b0": 0x1d2220, "c1": 0x1e3330, "d1": 0x1f4440}
+
+
+def info_marked(name):
+    mark = f"{REGS_MARKS[name]:08x}"
+    return Cmd(f"info {name}", rf"^Guest \d: {name}\n", r"^  state +running\n",
+               rf"^Registers:\n  eax=[0-9a-f]{{8}}  ebx={mark}  ecx=[0-9a-f]{{8}}  edx=[0-9a-f]{{8}}\n"
+               rf"  esi=[0-9a-f]{{8}}  edi=[0-9a-f]{{8}}  ebp=[0-9a-f]{{8}}  esp={mark}\n",
+               r"^VM exits: ", echo=False, timeout=SMP_WAIT)
+
+
+REGS = [
+    Stage("prompt",
+          Mark("boot"),
+          [ExpectOut(rf"^\[{n}\] spin: spinning, esp 0x{m:x}\n", since="boot", timeout=120)
+           for n, m in REGS_MARKS.items()],
+          ExpectOut("^" + re.escape(PROMPT), since="boot", timeout=60)),
+    # Four rounds over the four guests: each is looked at both while it runs and while its
+    # CPU-mate does, on the console's CPU (cpu0) and on the other (cpu1)
+    *[Stage(f"info-cpu{c}-round-{r}", [info_marked(n) for n in REGS_MARKS if n.endswith(str(c))])
+      for r in range(1, 5) for c in (0, 1)],
+    Stage("all-still-spinning",
+          Cmd("list", LIST_HEADER, *[list_row(i, n, "running", int(n[1]), "2 MiB")
+                                     for i, n in enumerate(REGS_MARKS)],
+              echo=False, timeout=SMP_WAIT)),
+    Stage("halt",
+          Send("halt\r"),
+          ExpectOut(r"^Halting: stopping all guests\.\n", timeout=SMP_WAIT),
+          ExpectOut(r"^\[cpu0\] powering off \(code 0\)", timeout=SMP_WAIT)),
+]
+
 SCENARIOS = [
     Scenario(
         name="shell-session",
@@ -578,6 +614,16 @@ SCENARIOS = [
             Expect("prefixed-guest-lines", r"^\[c0\] counter: c0 start report=100000000 reports=0 tsc \d+$"),
             InOrder("restarted-guest-boots", [r"^Guest s0 restarted\.$", r"^\[s0\] spin: spinning$"]),
         ],
+    ),
+    Scenario(
+        name="shell-regs",
+        cpus=2,
+        guests=[("spin", "spin")],
+        modules=[("tests/configs/shell-regs.cfg", "config")],
+        hv_args="",
+        timeout=180,
+        session=REGS,
+        checks=HEALTHY + [Absent("no-guest-saw-another-vmcs", r"esp changed|exit code 13")],
     ),
     Scenario(
         name="shell-smp",

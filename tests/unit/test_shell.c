@@ -20,6 +20,9 @@ struct fake {
 	size_t log_len;
 	bool no_mem, no_cpus;
 	unsigned big_cpus;    /* > 0: that many CPUs, guest g on CPU g % big_cpus */
+	unsigned syncs;       /* guest_sync calls */
+	bool sync_fails;      /* a CPU of the guest "does not answer" */
+	uint64_t sync_rip;    /* non-zero: what a sync copies into the guest's rip */
 	char out[65536];
 	size_t out_len;
 	size_t out_total;
@@ -73,6 +76,15 @@ static bool fake_guest_get(void *ctx, unsigned id, struct shell_guest *out)
 		return false;
 	*out = fake.guests[id];
 	return true;
+}
+
+static bool fake_guest_sync(void *ctx, unsigned id)
+{
+	(void)ctx;
+	fake.syncs++;
+	if (id < fake.nr_guests && fake.sync_rip)
+		fake.guests[id].rip = fake.sync_rip;
+	return !fake.sync_fails;
 }
 
 static int fake_err(void)
@@ -233,6 +245,7 @@ static const struct shell_ops fake_ops = {
 	.write = fake_write,
 	.guest_count = fake_guest_count,
 	.guest_get = fake_guest_get,
+	.guest_sync = fake_guest_sync,
 	.guest_start = fake_start,
 	.guest_stop = fake_stop,
 	.guest_pause = fake_pause,
@@ -591,6 +604,24 @@ static void test_info(void)
 		  "  HLT                 456\n"
 		  "Last exit: I/O instruction (reason 30), qualification 0x3f80008\n"
 		  "cloison> ");
+}
+
+/* info, and only info, has the guest's CPUs copy its registers, and shows what they copied */
+static void test_info_syncs_registers(void)
+{
+	setup();
+	run("list");
+	run("cpus");
+	run("mem");
+	CHECK_EQ(fake.syncs, 0u);
+	fake.sync_rip = 0x100abc;
+	CHECK(strstr(run("info alpha"), "Registers:\n") != NULL);
+	CHECK_EQ(fake.syncs, 1u);
+	CHECK(strstr(run("info alpha"), "  eip=00100abc  eflags=00000202\n") != NULL);
+	fake.sync_fails = true;
+	CHECK(strstr(run("info alpha"),
+		     "Registers (an older copy: a CPU of the guest did not answer):\n"
+		     "  eax=00001000") != NULL);
 }
 
 static void test_info_long_mode(void)
@@ -1126,6 +1157,7 @@ int main(void)
 	RUN_TEST(test_list);
 	RUN_TEST(test_list_states);
 	RUN_TEST(test_info);
+	RUN_TEST(test_info_syncs_registers);
 	RUN_TEST(test_info_long_mode);
 	RUN_TEST(test_info_stopped);
 	RUN_TEST(test_guest_lookup);
