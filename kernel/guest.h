@@ -12,13 +12,14 @@
 #include "kernel/sched.h"
 #include "kernel/ring.h"
 #include "kernel/spinlock.h"
-
-struct per_cpu;
 #include "kernel/vcpu_context.h"
 #include "kernel/bzimage.h"
 #include "kernel/config.h"
 
 #include "kernel/limits.h"
+
+struct per_cpu;
+
 #define GUEST_NAME_MAX 32
 #define GUEST_CMDLINE_MAX 256
 #define GUEST_LINE_MAX 160
@@ -221,8 +222,9 @@ void vcpu_save_state(struct vcpu *vcpu);
  * at most timeout_us. Returns whether every copy is fresh (a stale one stays readable). */
 bool guest_sync_regs(struct guest *g, uint64_t timeout_us);
 /* Copies out of their VMCSs the vCPUs of this CPU whose guest the console asked for
- * (cpu->copy_guest), and makes the VMCS that was current current again. @pre interrupts off, no VMCS access under
- * way (the run loop between exits, or the console tick, which comes only at such points) */
+ * (cpu->copy_guest), and makes the VMCS that was current current again. @pre interrupts off,
+ * no VMCS access under way (the run loop between exits, or the console tick, which comes only
+ * at such points) */
 void cpu_take_copies(struct per_cpu *cpu);
 /* Asks the guest's CPU to act on a request (IPI) and waits up to timeout_us for done() to hold. */
 bool guest_wait(struct guest *g, bool (*done)(struct guest *g), uint64_t timeout_us);

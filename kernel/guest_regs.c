@@ -20,6 +20,12 @@ void vcpu_save_state(struct vcpu *v)
 	v->saved.valid = true;
 }
 
+/* Running or paused: its vCPUs' VMCSs hold its state (a stopped guest's are torn down) */
+static bool guest_in_vmcs(const struct guest *g)
+{
+	return g->state == GUEST_RUNNING || g->state == GUEST_PAUSED;
+}
+
 void cpu_take_copies(struct per_cpu *cpu)
 {
 	struct guest *g = __atomic_load_n(&cpu->copy_guest, __ATOMIC_ACQUIRE);
@@ -32,8 +38,8 @@ void cpu_take_copies(struct per_cpu *cpu)
 	for (unsigned k = 0; k < g->nr_vcpus; k++) {
 		struct vcpu *v = g->vcpus[k];
 
-		if (v->cpu == cpu->id && v->launched && v->vmcs_ready &&
-		    (g->state == GUEST_RUNNING || g->state == GUEST_PAUSED) && vmcs_load(v) == 0)
+		if (v->cpu == cpu->id && v->launched && v->vmcs_ready && guest_in_vmcs(g) &&
+		    vmcs_load(v) == 0)
 			vcpu_save_state(v);
 	}
 	/* The run loop or exit handler under the console tick goes on with its own VMCS */
@@ -55,7 +61,7 @@ static bool guest_copies_done(struct guest *g)
 bool guest_sync_regs(struct guest *g, uint64_t timeout_us)
 {
 	/* A crash kept for inspection was copied when it happened; a stopped guest has no VMCS */
-	if (g->preserved || (g->state != GUEST_RUNNING && g->state != GUEST_PAUSED))
+	if (g->preserved || !guest_in_vmcs(g))
 		return true;
 	for (unsigned k = 0; k < g->nr_vcpus; k++)
 		__atomic_store_n(&cpu_table[g->vcpus[k]->cpu]->copy_guest, g, __ATOMIC_SEQ_CST);
